@@ -11,7 +11,7 @@ packages=(
   libmsgpack-dev nettle-dev libssl-dev zlib1g-dev libyaml-dev libjansson-dev
   librdkafka-dev libavro-dev libnghttp2-dev libcurl4-openssl-dev
   # tests
-  libcmocka-dev kcat
+  libcmocka-dev kcat xxd
 )
 
 missing=()

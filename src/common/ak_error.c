@@ -5,6 +5,9 @@
 #include <string.h>
 
 static void ak_error_vformat(ak_error_t *err, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+static void ak_error_vformat(ak_error_t *err, const char *fmt, va_list ap)
 {
     vsnprintf(err->message, sizeof err->message, fmt, ap);
 }
