@@ -13,8 +13,11 @@
 #include "common/ak_buf.h"
 #include "common/ak_error.h"
 
-/* Inflates a type-4 body into out (cleared first). The declared size must
- * be within the 128 MiB cap, must match what inflates, and the inner frame
+/* Inflates a type-4 body into out (cleared first). The declared size (the
+ * inner frame with its 8-byte header) must be at most 128 MiB + 8 and at most
+ * 1032 times the compressed size (zlib's ratio limit; a larger claim is
+ * refused as malformed before anything is allocated), must match what
+ * inflates, and the inner frame
  * must be version 2, type 3, with a size that matches. base_offset is the
  * body's offset in the stream, for errors. */
 ak_status_t ak_compress_decode(const uint8_t *body, size_t len, size_t base_offset, ak_buf_t *out,

@@ -92,11 +92,13 @@ bool ak_info_find(const char *body, size_t len, const char *name, ak_info_pair_t
 static bool ak_info_starts_with(const char *s, size_t len, const char *prefix)
 {
     size_t n = strlen(prefix);
-    return len >= n && strncasecmp(s, prefix, n) == 0;
+    return len >= n && memcmp(s, prefix, n) == 0;
 }
 
+/* Only the exact error forms: a namespace called "failover" or a statistic
+ * "errors=0" is not an error. */
 bool ak_info_value_is_error(const char *value, size_t len)
 {
-    return ak_info_starts_with(value, len, "ERROR") || ak_info_starts_with(value, len, "FAIL") ||
+    return ak_info_starts_with(value, len, "ERROR:") || ak_info_starts_with(value, len, "FAIL:") ||
            ak_info_starts_with(value, len, "error=");
 }

@@ -100,7 +100,8 @@ void ak_record_init(ak_record_t *rec);
 /* Interprets a parsed message as a record change. Requires a NAMESPACE
  * field and a DIGEST field or a KEY field (the digest is then computed).
  * Bins come from WRITE ops (and READ ops, which is how replies carry bins);
- * other op types are an error naming the op. */
+ * a DELETE op (14) makes the record a delete; other op types are an error
+ * naming the op, and so is a delete that carries bins. */
 ak_status_t ak_record_from_msg(const ak_msg_t *msg, ak_arena_t *arena, ak_record_t *rec,
                                ak_error_t *err);
 
