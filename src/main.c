@@ -15,6 +15,7 @@ typedef struct ak_command {
 static const ak_command_t ak_commands[] = {
     {"wire", ak_cmd_wire, "inspect the Aerospike wire protocol (digest, decode)"},
     {"selfcheck", ak_cmd_selfcheck, "run the built-in codec self-check"},
+    {"kafka-dev", ak_cmd_kafka_dev, "an in-memory Kafka cluster for development and tests"},
 };
 
 static void ak_usage(FILE *out)

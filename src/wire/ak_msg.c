@@ -96,6 +96,100 @@ const char *ak_op_type_name(uint8_t type)
     return "unknown";
 }
 
+ak_status_t ak_msg_parse_items(const uint8_t *body, size_t len, size_t *pos_io, size_t base_offset,
+                               uint16_t n_fields, uint16_t n_ops, ak_arena_t *arena,
+                               ak_msg_field_t **fields_out, ak_msg_op_t **ops_out, ak_error_t *err)
+{
+    size_t pos = *pos_io;
+    *fields_out = NULL;
+    *ops_out = NULL;
+    /* Each field takes at least 5 bytes and each op at least 8: refuse
+     * counts the body cannot hold before sizing any table from them. */
+    size_t min_needed = (size_t)n_fields * AK_MSG_FIELD_HEADER_SIZE +
+                        (size_t)n_ops * AK_MSG_OP_HEADER_SIZE;
+    if (min_needed > len - pos)
+        return ak_error_at(err, AK_ERR_TRUNCATED, base_offset + pos,
+                           "%u fields and %u ops need at least %zu bytes but %zu are left",
+                           n_fields, n_ops, min_needed, len - pos);
+    ak_msg_field_t *fields = NULL;
+    ak_msg_op_t *ops = NULL;
+    if (n_fields) {
+        fields = ak_arena_alloc_array(arena, n_fields, sizeof *fields);
+        if (!fields)
+            return ak_error_set(err, AK_ERR_NOMEM, "no memory for %u fields", n_fields);
+    }
+    if (n_ops) {
+        ops = ak_arena_alloc_array(arena, n_ops, sizeof *ops);
+        if (!ops)
+            return ak_error_set(err, AK_ERR_NOMEM, "no memory for %u ops", n_ops);
+    }
+    for (uint16_t i = 0; i < n_fields; i++) {
+        size_t at = pos;
+        if (len - pos < AK_MSG_FIELD_HEADER_SIZE)
+            return ak_error_at(err, AK_ERR_TRUNCATED, base_offset + at,
+                               "field %u of %u: header needs 5 bytes, %zu left", i + 1,
+                               n_fields, len - pos);
+        uint32_t field_sz = ak_get_be32(body + pos);
+        if (field_sz < 1)
+            return ak_error_at(err, AK_ERR_MALFORMED, base_offset + at,
+                               "field %u of %u: size 0 (must count the type byte)", i + 1,
+                               n_fields);
+        if ((size_t)field_sz > len - pos - 4)
+            return ak_error_at(err, AK_ERR_TRUNCATED, base_offset + at,
+                               "field %u of %u (%s): size %u runs past the end (%zu bytes left)",
+                               i + 1, n_fields, ak_field_type_name(body[pos + 4]), field_sz,
+                               len - pos - 4);
+        ak_msg_field_t *f = &fields[i];
+        f->type = body[pos + 4];
+        f->data = body + pos + 5;
+        f->len = field_sz - 1;
+        f->offset = base_offset + at;
+        pos += 4 + (size_t)field_sz;
+    }
+
+    for (uint16_t i = 0; i < n_ops; i++) {
+        size_t at = pos;
+        if (len - pos < AK_MSG_OP_HEADER_SIZE)
+            return ak_error_at(err, AK_ERR_TRUNCATED, base_offset + at,
+                               "op %u of %u: header needs 8 bytes, %zu left", i + 1, n_ops,
+                               len - pos);
+        uint32_t op_sz = ak_get_be32(body + pos);
+        ak_msg_op_t *op = &ops[i];
+        op->op_type = body[pos + 4];
+        op->particle_type = body[pos + 5];
+        op->flags = body[pos + 6];
+        op->name_len = body[pos + 7];
+        op->has_lut = (op->flags & AK_OP_FLAG_HAS_LUT) != 0;
+        op->offset = base_offset + at;
+        size_t fixed = 4 + (size_t)op->name_len + (op->has_lut ? 8 : 0);
+        if (op_sz < fixed)
+            return ak_error_at(err, AK_ERR_MALFORMED, base_offset + at,
+                               "op %u of %u (%s): size %u is smaller than its header and name (%zu)",
+                               i + 1, n_ops, ak_op_type_name(op->op_type), op_sz, fixed);
+        if ((size_t)op_sz > len - pos - 4)
+            return ak_error_at(err, AK_ERR_TRUNCATED, base_offset + at,
+                               "op %u of %u (%s): size %u runs past the end (%zu bytes left)",
+                               i + 1, n_ops, ak_op_type_name(op->op_type), op_sz,
+                               len - pos - 4);
+        size_t p = pos + AK_MSG_OP_HEADER_SIZE;
+        op->name = body + p;
+        p += op->name_len;
+        if (op->has_lut) {
+            op->lut = ak_get_be64(body + p);
+            p += 8;
+        }
+        op->value = body + p;
+        op->value_len = (uint32_t)(op_sz - fixed);
+        op->value_offset = base_offset + p;
+        pos += 4 + (size_t)op_sz;
+    }
+
+    *pos_io = pos;
+    *fields_out = fields;
+    *ops_out = ops;
+    return AK_OK;
+}
+
 ak_status_t ak_msg_parse(const uint8_t *body, size_t len, size_t base_offset, ak_arena_t *arena,
                          ak_msg_t *msg, ak_error_t *err)
 {
@@ -120,84 +214,15 @@ ak_status_t ak_msg_parse(const uint8_t *body, size_t len, size_t base_offset, ak
                            "message header size is %u, expected 22", h->header_sz);
 
     size_t pos = AK_MSG_HEADER_SIZE;
-    /* Each field takes at least 5 bytes and each op at least 8: refuse
-     * counts the body cannot hold before sizing any table from them. */
-    size_t min_needed = (size_t)h->n_fields * AK_MSG_FIELD_HEADER_SIZE +
-                        (size_t)h->n_ops * AK_MSG_OP_HEADER_SIZE;
-    if (min_needed > len - pos)
-        return ak_error_at(err, AK_ERR_TRUNCATED, base_offset + 18,
-                           "message declares %u fields and %u ops (at least %zu bytes) but %zu bytes follow the header",
-                           h->n_fields, h->n_ops, min_needed, len - pos);
-    if (h->n_fields) {
-        msg->fields = ak_arena_alloc_array(arena, h->n_fields, sizeof *msg->fields);
-        if (!msg->fields)
-            return ak_error_set(err, AK_ERR_NOMEM, "no memory for %u fields", h->n_fields);
-    }
-    if (h->n_ops) {
-        msg->ops = ak_arena_alloc_array(arena, h->n_ops, sizeof *msg->ops);
-        if (!msg->ops)
-            return ak_error_set(err, AK_ERR_NOMEM, "no memory for %u ops", h->n_ops);
-    }
-
-    for (uint16_t i = 0; i < h->n_fields; i++) {
-        size_t at = pos;
-        if (len - pos < AK_MSG_FIELD_HEADER_SIZE)
-            return ak_error_at(err, AK_ERR_TRUNCATED, base_offset + at,
-                               "field %u of %u: header needs 5 bytes, %zu left", i + 1,
-                               h->n_fields, len - pos);
-        uint32_t field_sz = ak_get_be32(body + pos);
-        if (field_sz < 1)
-            return ak_error_at(err, AK_ERR_MALFORMED, base_offset + at,
-                               "field %u of %u: size 0 (must count the type byte)", i + 1,
-                               h->n_fields);
-        if ((size_t)field_sz > len - pos - 4)
-            return ak_error_at(err, AK_ERR_TRUNCATED, base_offset + at,
-                               "field %u of %u (%s): size %u runs past the end (%zu bytes left)",
-                               i + 1, h->n_fields, ak_field_type_name(body[pos + 4]), field_sz,
-                               len - pos - 4);
-        ak_msg_field_t *f = &msg->fields[i];
-        f->type = body[pos + 4];
-        f->data = body + pos + 5;
-        f->len = field_sz - 1;
-        f->offset = base_offset + at;
-        pos += 4 + (size_t)field_sz;
-    }
-
-    for (uint16_t i = 0; i < h->n_ops; i++) {
-        size_t at = pos;
-        if (len - pos < AK_MSG_OP_HEADER_SIZE)
-            return ak_error_at(err, AK_ERR_TRUNCATED, base_offset + at,
-                               "op %u of %u: header needs 8 bytes, %zu left", i + 1, h->n_ops,
-                               len - pos);
-        uint32_t op_sz = ak_get_be32(body + pos);
-        ak_msg_op_t *op = &msg->ops[i];
-        op->op_type = body[pos + 4];
-        op->particle_type = body[pos + 5];
-        op->flags = body[pos + 6];
-        op->name_len = body[pos + 7];
-        op->has_lut = (op->flags & AK_OP_FLAG_HAS_LUT) != 0;
-        op->offset = base_offset + at;
-        size_t fixed = 4 + (size_t)op->name_len + (op->has_lut ? 8 : 0);
-        if (op_sz < fixed)
-            return ak_error_at(err, AK_ERR_MALFORMED, base_offset + at,
-                               "op %u of %u (%s): size %u is smaller than its header and name (%zu)",
-                               i + 1, h->n_ops, ak_op_type_name(op->op_type), op_sz, fixed);
-        if ((size_t)op_sz > len - pos - 4)
-            return ak_error_at(err, AK_ERR_TRUNCATED, base_offset + at,
-                               "op %u of %u (%s): size %u runs past the end (%zu bytes left)",
-                               i + 1, h->n_ops, ak_op_type_name(op->op_type), op_sz,
-                               len - pos - 4);
-        size_t p = pos + AK_MSG_OP_HEADER_SIZE;
-        op->name = body + p;
-        p += op->name_len;
-        if (op->has_lut) {
-            op->lut = ak_get_be64(body + p);
-            p += 8;
-        }
-        op->value = body + p;
-        op->value_len = (uint32_t)(op_sz - fixed);
-        op->value_offset = base_offset + p;
-        pos += 4 + (size_t)op_sz;
+    if (h->n_fields || h->n_ops) {
+        ak_msg_field_t *fields;
+        ak_msg_op_t *ops;
+        ak_status_t st = ak_msg_parse_items(body, len, &pos, base_offset, h->n_fields, h->n_ops,
+                                            arena, &fields, &ops, err);
+        if (st != AK_OK)
+            return st;
+        msg->fields = fields;
+        msg->ops = ops;
     }
 
     if (pos != len)

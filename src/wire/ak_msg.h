@@ -184,6 +184,13 @@ typedef struct ak_msg {
 ak_status_t ak_msg_parse(const uint8_t *body, size_t len, size_t base_offset, ak_arena_t *arena,
                          ak_msg_t *msg, ak_error_t *err);
 
+/* Parses n_fields fields then n_ops ops starting at body[*pos_io], for
+ * structures that embed them (batch rows); advances *pos_io past them.
+ * Tables are allocated in arena (NULL when the count is 0). */
+ak_status_t ak_msg_parse_items(const uint8_t *body, size_t len, size_t *pos_io, size_t base_offset,
+                               uint16_t n_fields, uint16_t n_ops, ak_arena_t *arena,
+                               ak_msg_field_t **fields_out, ak_msg_op_t **ops_out, ak_error_t *err);
+
 /* First field of the given type, or NULL. */
 const ak_msg_field_t *ak_msg_find_field(const ak_msg_t *msg, uint8_t type);
 
