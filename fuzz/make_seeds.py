@@ -70,6 +70,12 @@ seeds = {
     "info_request": proto(1, b"node\npartition-generation\nbuild\n"),
     "info_response": proto(1, b"node\tBB9020011AC4202\npartitions\t4096\nreplicas\ttest:0,1,AAAA\n"),
 }
+# a batch read of 3 keys, the first row full, then REPEAT rows (as clients send)
+rows = (struct.pack(">I", 0) + DIGEST + b"\x0a" + bytes([3, 0, 0]) + struct.pack(">IHH", 0, 2, 0)
+        + field(0, b"test") + field(1, b"demo")
+        + struct.pack(">I", 1) + bytes(range(20)) + b"\x01"
+        + struct.pack(">I", 2) + bytes(range(20, 40)) + b"\x01")
+seeds["batch_read"] = msg(0x08, 0, 0, [field(41, struct.pack(">IB", 3, 0x0d) + rows)], [])
 inner = seeds["xdr_write_every_type"]
 seeds["compressed"] = proto(4, struct.pack(">Q", len(inner)) + zlib.compress(inner, 1))
 seeds["pipelined"] = seeds["put_int"] + seeds["delete"] + seeds["info_request"]

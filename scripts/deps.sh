@@ -14,6 +14,13 @@ packages=(
   libcmocka-dev kcat xxd
 )
 
+# The interop tests need Node.js 20+ and npm (the official Aerospike client
+# ships prebuilt bindings for Node 20 and later). Debian's nodejs is only
+# installed when no node is present at all.
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for pkg in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then

@@ -15,7 +15,10 @@ typedef struct ak_command {
 static const ak_command_t ak_commands[] = {
     {"wire", ak_cmd_wire, "inspect the Aerospike wire protocol (digest, decode)"},
     {"selfcheck", ak_cmd_selfcheck, "run the built-in codec self-check"},
+    {"xdr-load", ak_cmd_xdr_load, "a synthetic XDR shipper for load tests and benchmarks"},
+    {"xdr-sink", ak_cmd_xdr_sink, "a trivial acknowledging XDR listener for tests and benchmarks"},
     {"kafka-dev", ak_cmd_kafka_dev, "an in-memory Kafka cluster for development and tests"},
+    {"aerospike-dev", ak_cmd_aerospike_dev, "in-memory Aerospike node(s) that ship changes like XDR"},
 };
 
 static void ak_usage(FILE *out)

@@ -88,10 +88,15 @@ static void ak_loop_free_tasks(ak_loop_task_t *task)
     }
 }
 
+static void ak_loop_run_deferred(ak_loop_t *loop);
+
 void ak_loop_free(ak_loop_t *loop)
 {
     if (!loop)
         return;
+    /* Objects closed after the loop stopped are freed by deferred tasks:
+     * run them rather than leak. */
+    ak_loop_run_deferred(loop);
     close(loop->epoll_fd);
     close(loop->wake_fd);
     pthread_mutex_destroy(&loop->post_lock);

@@ -39,6 +39,8 @@ struct ak_io {
 typedef void (*ak_loop_fn)(ak_loop_t *loop, void *arg);
 
 ak_loop_t *ak_loop_new(ak_error_t *err);
+/* Runs tasks still deferred (frees of closed objects), then frees the loop;
+ * posted tasks and timers that never ran are dropped. */
 void ak_loop_free(ak_loop_t *loop);
 
 /* Runs until ak_loop_stop. Returns AK_OK, or AK_ERR_IO if epoll fails. */

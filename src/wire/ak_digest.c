@@ -47,9 +47,9 @@ ak_status_t ak_digest_compute(const char *set, size_t set_len, const ak_value_t 
                               uint8_t digest[AK_DIGEST_SIZE], ak_error_t *err)
 {
     uint8_t scratch[8];
-    uint8_t particle_type;
-    const uint8_t *bytes;
-    size_t len;
+    uint8_t particle_type = 0;
+    const uint8_t *bytes = NULL;
+    size_t len = 0;
     ak_status_t st = ak_key_bytes(key, &particle_type, &bytes, &len, scratch, err);
     if (st != AK_OK)
         return st;

@@ -323,9 +323,9 @@ ak_status_t ak_record_to_msg(const ak_record_t *rec, uint32_t transaction_ttl, a
     ak_msg_add_field(&b, AK_FIELD_DIGEST, digest, sizeof digest);
     if (rec->has_key) {
         uint8_t scratch[8];
-        uint8_t type;
-        const uint8_t *bytes;
-        size_t len;
+        uint8_t type = 0;
+        const uint8_t *bytes = NULL;
+        size_t len = 0;
         ak_status_t st = ak_key_bytes(&rec->key, &type, &bytes, &len, scratch, err);
         if (st != AK_OK) {
             out->len = start;
