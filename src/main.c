@@ -13,12 +13,14 @@ typedef struct ak_command {
 } ak_command_t;
 
 static const ak_command_t ak_commands[] = {
+    {"outbound", ak_cmd_outbound, "the outbound connector: Aerospike change notifications to Kafka"},
     {"wire", ak_cmd_wire, "inspect the Aerospike wire protocol (digest, decode)"},
     {"selfcheck", ak_cmd_selfcheck, "run the built-in codec self-check"},
     {"xdr-load", ak_cmd_xdr_load, "a synthetic XDR shipper for load tests and benchmarks"},
     {"xdr-sink", ak_cmd_xdr_sink, "a trivial acknowledging XDR listener for tests and benchmarks"},
     {"kafka-dev", ak_cmd_kafka_dev, "an in-memory Kafka cluster for development and tests"},
     {"aerospike-dev", ak_cmd_aerospike_dev, "in-memory Aerospike node(s) that ship changes like XDR"},
+    {"config-docs", ak_cmd_config_docs, NULL}, /* hidden: NULL summary */
 };
 
 static void ak_usage(FILE *out)
@@ -28,7 +30,8 @@ static void ak_usage(FILE *out)
                  "       aerokafka --version\n\n"
                  "commands:\n");
     for (size_t i = 0; i < sizeof ak_commands / sizeof ak_commands[0]; i++)
-        fprintf(out, "  %-12s %s\n", ak_commands[i].name, ak_commands[i].summary);
+        if (ak_commands[i].summary)
+            fprintf(out, "  %-12s %s\n", ak_commands[i].name, ak_commands[i].summary);
 }
 
 int main(int argc, char **argv)

@@ -22,7 +22,7 @@ typedef enum ak_status {
     AK_ERR_IO,          /* a system call failed */
 } ak_status_t;
 
-#define AK_ERROR_MESSAGE_MAX 256
+#define AK_ERROR_MESSAGE_MAX 512
 
 typedef struct ak_error {
     ak_status_t status;

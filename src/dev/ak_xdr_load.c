@@ -493,6 +493,35 @@ bool ak_xdr_load_complete(const ak_xdr_load_summary_t *summary)
     return summary->acknowledged + summary->abandoned == summary->records;
 }
 
+ak_status_t ak_xdr_load_frames(const ak_xdr_load_options_t *user_opts, uint64_t first, size_t count,
+                               ak_buf_t *out, ak_error_t *err)
+{
+    ak_xdr_load_options_t o = *user_opts;
+    if (!o.ns)
+        o.ns = "test";
+    if (!o.set)
+        o.set = "xdr-load";
+    if (!o.records)
+        o.records = first + count;
+    ak_xdr_load_t *load = calloc(1, sizeof *load);
+    if (!load)
+        return ak_error_set(err, AK_ERR_NOMEM, "xdr-load: no memory");
+    load->opts = &o;
+    load->set = o.set;
+    load->set_len = strlen(o.set);
+    ak_status_t st = ak_xdr_load_build_templates(load, err);
+    for (size_t i = 0; st == AK_OK && i < count; i++)
+        ak_xdr_load_encode(load, first + i, out);
+    if (st == AK_OK && ak_buf_failed(out))
+        st = ak_error_set(err, AK_ERR_NOMEM, "xdr-load: no memory for %zu frames", count);
+    for (size_t t = 0; t < load->n_writes; t++)
+        free(load->writes[t].frame);
+    for (size_t t = 0; t < AK_XDR_LOAD_DELETE_TEMPLATES; t++)
+        free(load->deletes[t].frame);
+    free(load);
+    return st;
+}
+
 ak_status_t ak_xdr_load_run(const ak_xdr_load_options_t *user_opts, ak_xdr_load_summary_t *summary,
                             ak_error_t *err)
 {

@@ -77,6 +77,12 @@ ak_status_t ak_xdr_load_run(const ak_xdr_load_options_t *opts, ak_xdr_load_summa
                             ak_error_t *err);
 
 /* True when every record was acknowledged or abandoned. */
+/* Appends the frames xdr-load would ship for records first..first+count-1
+ * with these options (same seed, same records), without shipping them:
+ * for benchmarks that need the identical payloads. */
+ak_status_t ak_xdr_load_frames(const ak_xdr_load_options_t *opts, uint64_t first, size_t count,
+                               ak_buf_t *out, ak_error_t *err);
+
 bool ak_xdr_load_complete(const ak_xdr_load_summary_t *summary);
 
 #endif

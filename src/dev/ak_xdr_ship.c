@@ -8,9 +8,16 @@
  * request order per connection. A timeout or a dropped connection retries
  * the whole ring: once one reply is missing, later ones cannot be matched.
  *
- * HTTP: libcurl's multi interface driven by the loop (curl's socket and
- * timer callbacks mapped onto ak_loop io watchers and timers), so every
+ * HTTP/1.1: libcurl's multi interface driven by the loop (curl's socket
+ * and timer callbacks mapped onto ak_loop io watchers and timers), so every
  * callback to the source stays on the loop thread without a helper thread.
+ *
+ * HTTP/2 (prior knowledge): ak_h2_client, nghttp2 on the loop, with
+ * connections_per_destination connections each multiplexing up to
+ * in_flight_per_connection streams. Not libcurl: before 8.0.0 (Debian 12
+ * ships 7.88.1) it fails every request that reuses a prior-knowledge HTTP/2
+ * connection with "Error in the HTTP2 framing layer" (curl issue #10634),
+ * which would leave one connection per notification.
  */
 #include "dev/ak_xdr_ship.h"
 
@@ -23,6 +30,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/ak_h2_client.h"
 #include "net/ak_sock.h"
 #include "wire/ak_msg.h"
 #include "wire/ak_proto.h"
@@ -45,6 +53,8 @@ typedef enum ak_xdr_conn_state {
 
 typedef struct ak_xdr_dest ak_xdr_dest_t;
 typedef struct ak_xdr_http_slot ak_xdr_http_slot_t;
+typedef struct ak_xdr_h2_conn ak_xdr_h2_conn_t;
+typedef struct ak_xdr_h2_req ak_xdr_h2_req_t;
 
 /* One TCP connection to a destination. */
 typedef struct ak_xdr_conn {
@@ -74,6 +84,27 @@ struct ak_xdr_http_slot {
     bool busy;
 };
 
+/* A notification in flight on an HTTP/2 connection (or ready for reuse). */
+struct ak_xdr_h2_req {
+    ak_xdr_h2_req_t *next_free;
+    ak_xdr_h2_conn_t *conn;
+    ak_buf_t body; /* version byte 1 + the frame; the client sends from it */
+    uint64_t token;
+    uint64_t sent_us;
+};
+
+/* One HTTP/2 connection to a destination: a client while it is up (or
+ * coming up), a reconnect timer while it is down. */
+struct ak_xdr_h2_conn {
+    ak_xdr_ship_t *ship;
+    ak_xdr_dest_t *dest;
+    ak_h2_client_t *client;
+    bool was_ready;           /* this client got as far as READY */
+    uint64_t reconnect_timer;
+    ak_xdr_h2_req_t *reqs;    /* in_flight_per_connection of them */
+    ak_xdr_h2_req_t *free_reqs;
+};
+
 /* A socket curl asked us to watch. Kept (and reused) until the shipper is
  * freed, so an event still pending for a socket curl has dropped lands on a
  * live struct; curl shrugs off the odd spurious wake-up. */
@@ -87,10 +118,10 @@ typedef struct ak_xdr_http_sock {
 struct ak_xdr_dest {
     char host[AK_XDR_HOST_MAX];
     uint16_t port;
-    char *url;                     /* HTTP only */
-    ak_xdr_http_slot_t *slots;     /* HTTP only */
+    char *url;                     /* HTTP/1.1 only */
+    ak_xdr_http_slot_t *slots;     /* HTTP/1.1 only */
     ak_xdr_http_slot_t *free_slots;
-    uint64_t down_until_ms;        /* HTTP: skip after a connection failure */
+    uint64_t down_until_ms;        /* HTTP/1.1: skip after a connection failure */
 };
 
 struct ak_xdr_ship {
@@ -103,7 +134,7 @@ struct ak_xdr_ship {
 
     ak_xdr_dest_t *dests;
     size_t n_dests;
-    size_t rr;          /* round-robin cursor over conns (TCP) or dests (HTTP) */
+    size_t rr;          /* round-robin cursor over conns (TCP, HTTP/2) or dests (HTTP/1.1) */
     bool pumping;       /* inside ak_xdr_pump: a kick only asks for another pass */
     bool want_pump;
     bool freeing;
@@ -114,14 +145,17 @@ struct ak_xdr_ship {
     uint64_t tick_timer;
     uint32_t tick_ms;
 
-    /* HTTP */
+    /* HTTP/1.1 */
     CURLM *multi;
     struct curl_slist *headers;
     uint64_t curl_timer;
     uint64_t down_timer;
     ak_xdr_http_sock_t *socks;
     size_t slots_per_dest;
-    bool h2_fresh_connections; /* see ak_xdr_http_setup */
+
+    /* HTTP/2 */
+    ak_xdr_h2_conn_t *h2_conns; /* interleaved: h2_conns[c * n_dests + d] */
+    size_t n_h2_conns;
 };
 
 bool ak_xdr_protocol_parse(const char *name, ak_xdr_protocol_t *out)
@@ -441,7 +475,7 @@ static void ak_xdr_pump_tcp(ak_xdr_ship_t *ship)
     }
 }
 
-/* ----------------------------------------------------------------- HTTP */
+/* ------------------------------------------------------------ HTTP/1.1 */
 
 static void ak_xdr_http_check_done(ak_xdr_ship_t *ship);
 
@@ -655,42 +689,26 @@ static ak_status_t ak_xdr_http_setup(ak_xdr_ship_t *ship, ak_error_t *err)
     if (!ship->multi)
         return ak_error_set(err, AK_ERR_NOMEM, "xdr-ship: curl_multi_init failed");
     const ak_xdr_ship_options_t *o = &ship->opts;
-    bool h2 = o->protocol == AK_XDR_PROTO_HTTP2;
-    /* libcurl before 8.0.0 (Debian 12 ships 7.88.1) fails every request
-     * that reuses a prior-knowledge HTTP/2 connection with "Error in the
-     * HTTP2 framing layer" (curl issue #10634, fixed by PR #10643). There,
-     * each notification gets a connection of its own: slower, but correct. */
-    bool h2_fresh = h2 && curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
-    ship->h2_fresh_connections = h2_fresh;
-    bool multiplex = h2 && !h2_fresh;
-    /* HTTP/1.1: one request per keep-alive connection at a time, so the
-     * in-flight window is the number of parallel connections. HTTP/2:
-     * connections_per_destination connections, each multiplexing up to
-     * in_flight_per_connection streams. */
+    /* One request per keep-alive connection at a time, so the in-flight
+     * window is the number of parallel connections. */
     ship->slots_per_dest = (size_t)o->connections_per_destination * (size_t)o->in_flight_per_connection;
     curl_multi_setopt(ship->multi, CURLMOPT_SOCKETFUNCTION, ak_xdr_http_socket_cb);
     curl_multi_setopt(ship->multi, CURLMOPT_SOCKETDATA, ship);
     curl_multi_setopt(ship->multi, CURLMOPT_TIMERFUNCTION, ak_xdr_http_timer_cb);
     curl_multi_setopt(ship->multi, CURLMOPT_TIMERDATA, ship);
-    curl_multi_setopt(ship->multi, CURLMOPT_PIPELINING,
-                      multiplex ? CURLPIPE_MULTIPLEX : CURLPIPE_NOTHING);
-    curl_multi_setopt(ship->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
-                      (long)(multiplex ? (size_t)o->connections_per_destination
-                                       : ship->slots_per_dest));
+    curl_multi_setopt(ship->multi, CURLMOPT_PIPELINING, CURLPIPE_NOTHING);
+    curl_multi_setopt(ship->multi, CURLMOPT_MAX_HOST_CONNECTIONS, (long)ship->slots_per_dest);
     curl_multi_setopt(ship->multi, CURLMOPT_MAXCONNECTS,
                       (long)(ship->slots_per_dest * ship->n_dests));
-    if (multiplex)
-        curl_multi_setopt(ship->multi, CURLMOPT_MAX_CONCURRENT_STREAMS,
-                          (long)o->in_flight_per_connection);
 
     struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/octet-stream");
     /* No "Expect: 100-continue" round trip for larger bodies. */
-    struct curl_slist *h2list = h ? curl_slist_append(h, "Expect:") : NULL;
-    if (!h2list) {
+    struct curl_slist *hlist = h ? curl_slist_append(h, "Expect:") : NULL;
+    if (!hlist) {
         curl_slist_free_all(h);
         return ak_error_set(err, AK_ERR_NOMEM, "xdr-ship: no memory for HTTP headers");
     }
-    ship->headers = h2list;
+    ship->headers = hlist;
 
     for (size_t d = 0; d < ship->n_dests; d++) {
         ak_xdr_dest_t *dest = &ship->dests[d];
@@ -713,13 +731,7 @@ static ak_status_t ak_xdr_http_setup(ak_xdr_ship_t *ship, ak_error_t *err)
             curl_easy_setopt(e, CURLOPT_URL, dest->url);
             curl_easy_setopt(e, CURLOPT_POST, 1L);
             curl_easy_setopt(e, CURLOPT_HTTPHEADER, ship->headers);
-            curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
-                             h2 ? (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE
-                                : (long)CURL_HTTP_VERSION_1_1);
-            if (multiplex)
-                curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
-            if (h2_fresh)
-                curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+            curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
             curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
             curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
             curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
@@ -730,6 +742,182 @@ static ak_status_t ak_xdr_http_setup(ak_xdr_ship_t *ship, ak_error_t *err)
         }
     }
     return AK_OK;
+}
+
+/* -------------------------------------------------------------- HTTP/2 */
+
+static void ak_xdr_h2_connect(ak_xdr_h2_conn_t *conn);
+
+static void ak_xdr_h2_reconnect_fire(ak_loop_t *loop, void *arg)
+{
+    (void)loop;
+    ak_xdr_h2_conn_t *conn = arg;
+    conn->reconnect_timer = 0;
+    ak_xdr_h2_connect(conn);
+}
+
+static void ak_xdr_h2_schedule_reconnect(ak_xdr_h2_conn_t *conn)
+{
+    ak_xdr_ship_t *ship = conn->ship;
+    if (!ship->freeing && !conn->reconnect_timer)
+        conn->reconnect_timer = ak_loop_timer(ship->loop, ship->opts.reconnect_delay_ms,
+                                              ak_xdr_h2_reconnect_fire, conn);
+}
+
+/* Legacy XDR re-ships anything that is not a 200: another status, a reset
+ * stream, a timeout, a dropped connection. */
+static void ak_xdr_h2_done(void *req_ctx, const ak_h2_response_t *resp)
+{
+    ak_xdr_h2_req_t *req = req_ctx;
+    ak_xdr_h2_conn_t *conn = req->conn;
+    ak_xdr_ship_t *ship = conn->ship;
+    uint64_t now_us = ak_clock_us();
+    uint64_t latency = now_us > req->sent_us ? now_us - req->sent_us : 0;
+    uint64_t token = req->token;
+    req->next_free = conn->free_reqs;
+    conn->free_reqs = req;
+    if (resp->error == AK_H2_OK && resp->status == 200) {
+        ak_xdr_report(ship, token, AK_XDR_DONE, 0, 200, latency);
+    } else {
+        if (resp->error == AK_H2_ERR_TIMEOUT)
+            ship->stats.timeouts++;
+        ak_xdr_report(ship, token, AK_XDR_RETRY, -1, resp->error == AK_H2_OK ? resp->status : 0,
+                      latency);
+    }
+    ak_xdr_pump(ship);
+}
+
+static void ak_xdr_h2_event(void *ctx, ak_h2_client_t *client, ak_h2_client_state_t state,
+                            const char *reason)
+{
+    (void)reason;
+    ak_xdr_h2_conn_t *conn = ctx;
+    ak_xdr_ship_t *ship = conn->ship;
+    switch (state) {
+    case AK_H2_CLIENT_READY:
+        if (!conn->was_ready)
+            ship->stats.connects++;
+        conn->was_ready = true;
+        ak_xdr_pump(ship);
+        break;
+    case AK_H2_CLIENT_CLOSED:
+        /* Whatever it carried has been reported as retry already. */
+        if (!conn->was_ready)
+            ship->stats.connect_failures++;
+        ak_h2_client_free(client);
+        conn->client = NULL;
+        ak_xdr_h2_schedule_reconnect(conn);
+        break;
+    case AK_H2_CLIENT_CONNECTING:
+    case AK_H2_CLIENT_DRAINING:
+        break; /* no room until it closes; the other connections carry on */
+    }
+}
+
+static void ak_xdr_h2_connect(ak_xdr_h2_conn_t *conn)
+{
+    ak_xdr_ship_t *ship = conn->ship;
+    ak_h2_client_options_t copts = {
+        .max_streams = (uint32_t)ship->opts.in_flight_per_connection,
+        .connect_timeout_ms = ship->opts.timeout_ms,
+        .request_timeout_ms = ship->opts.timeout_ms,
+    };
+    conn->was_ready = false;
+    conn->client = ak_h2_client_new(ship->loop, conn->dest->host, conn->dest->port, &copts,
+                                    ak_xdr_h2_event, conn, NULL);
+    if (!conn->client) {
+        ship->stats.connect_failures++;
+        ak_xdr_h2_schedule_reconnect(conn);
+    }
+}
+
+static void ak_xdr_pump_h2(ak_xdr_ship_t *ship)
+{
+    uint64_t now_us = ak_clock_us();
+    size_t n = ship->n_h2_conns, idle = 0;
+    while (idle < n) {
+        ak_xdr_h2_conn_t *conn = &ship->h2_conns[ship->rr];
+        ship->rr = (ship->rr + 1) % n;
+        if (!conn->client || !conn->free_reqs || ak_h2_client_capacity(conn->client) == 0) {
+            idle++;
+            continue;
+        }
+        ak_xdr_h2_req_t *req = conn->free_reqs;
+        ak_buf_clear(&req->body);
+        ak_buf_append_byte(&req->body, 1);
+        uint64_t token = 0;
+        if (!ship->next(ship->ctx, &req->body, &token)) {
+            ship->rr = (size_t)(conn - ship->h2_conns); /* keep this turn */
+            break;
+        }
+        conn->free_reqs = req->next_free;
+        req->token = token;
+        req->sent_us = now_us;
+        ship->stats.shipped++;
+        ship->stats.in_flight++;
+        idle = 0;
+        ak_status_t st = AK_ERR_NOMEM;
+        if (!ak_buf_failed(&req->body))
+            st = ak_h2_client_post(conn->client, ship->opts.http_path, req->body.data,
+                                   req->body.len, ak_xdr_h2_done, req, NULL);
+        if (st != AK_OK) {
+            if (ak_buf_failed(&req->body)) {
+                ak_buf_free(&req->body);
+                ak_buf_init(&req->body);
+            }
+            req->next_free = conn->free_reqs;
+            conn->free_reqs = req;
+            ak_xdr_report(ship, token, AK_XDR_RETRY, -1, 0, 0);
+        }
+    }
+}
+
+static ak_status_t ak_xdr_h2_setup(ak_xdr_ship_t *ship, ak_error_t *err)
+{
+    size_t per_conn = (size_t)ship->opts.in_flight_per_connection;
+    ship->n_h2_conns = ship->n_dests * (size_t)ship->opts.connections_per_destination;
+    ship->h2_conns = calloc(ship->n_h2_conns, sizeof *ship->h2_conns);
+    if (!ship->h2_conns)
+        return ak_error_set(err, AK_ERR_NOMEM, "xdr-ship: no memory for %zu connections",
+                            ship->n_h2_conns);
+    for (size_t i = 0; i < ship->n_h2_conns; i++) {
+        ak_xdr_h2_conn_t *conn = &ship->h2_conns[i];
+        conn->ship = ship;
+        conn->dest = &ship->dests[i % ship->n_dests];
+        conn->reqs = calloc(per_conn, sizeof *conn->reqs);
+        if (!conn->reqs)
+            return ak_error_set(err, AK_ERR_NOMEM, "xdr-ship: no memory for in-flight requests");
+        for (size_t r = per_conn; r-- > 0;) {
+            ak_xdr_h2_req_t *req = &conn->reqs[r];
+            req->conn = conn;
+            ak_buf_init(&req->body);
+            req->next_free = conn->free_reqs;
+            conn->free_reqs = req;
+        }
+    }
+    for (size_t i = 0; i < ship->n_h2_conns; i++)
+        ak_xdr_h2_connect(&ship->h2_conns[i]);
+    return AK_OK;
+}
+
+/* Frees the clients (what they carry is reported as retry) and the slots. */
+static void ak_xdr_h2_teardown(ak_xdr_ship_t *ship)
+{
+    size_t per_conn = (size_t)ship->opts.in_flight_per_connection;
+    for (size_t i = 0; i < ship->n_h2_conns; i++) {
+        ak_xdr_h2_conn_t *conn = &ship->h2_conns[i];
+        if (conn->reconnect_timer)
+            ak_loop_timer_cancel(ship->loop, conn->reconnect_timer);
+        conn->reconnect_timer = 0;
+        ak_h2_client_t *client = conn->client;
+        conn->client = NULL;
+        ak_h2_client_free(client);
+        for (size_t r = 0; conn->reqs && r < per_conn; r++)
+            ak_buf_free(&conn->reqs[r].body);
+        free(conn->reqs);
+    }
+    free(ship->h2_conns);
+    ship->h2_conns = NULL;
 }
 
 /* -------------------------------------------------------------- public */
@@ -747,6 +935,8 @@ static void ak_xdr_pump(ak_xdr_ship_t *ship)
         ship->want_pump = false;
         if (ship->opts.protocol == AK_XDR_PROTO_TCP)
             ak_xdr_pump_tcp(ship);
+        else if (ship->opts.protocol == AK_XDR_PROTO_HTTP2)
+            ak_xdr_pump_h2(ship);
         else
             ak_xdr_pump_http(ship);
     } while (ship->want_pump);
@@ -846,6 +1036,9 @@ ak_xdr_ship_t *ak_xdr_ship_new(ak_loop_t *loop, const ak_xdr_ship_options_t *opt
         for (size_t i = 0; i < ship->n_conns; i++)
             ak_xdr_conn_connect(&ship->conns[i]);
         ship->tick_timer = ak_loop_timer(loop, ship->tick_ms, ak_xdr_tick, ship);
+    } else if (ship->opts.protocol == AK_XDR_PROTO_HTTP2) {
+        if (ak_xdr_h2_setup(ship, err) != AK_OK)
+            goto fail;
     } else if (ak_xdr_http_setup(ship, err) != AK_OK) {
         goto fail;
     }
@@ -876,6 +1069,8 @@ void ak_xdr_ship_free(ak_xdr_ship_t *ship)
         free(conn->ring);
     }
     free(ship->conns);
+
+    ak_xdr_h2_teardown(ship);
 
     if (ship->curl_timer)
         ak_loop_timer_cancel(ship->loop, ship->curl_timer);

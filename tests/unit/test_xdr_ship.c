@@ -682,6 +682,84 @@ static void test_http2_200_is_done_and_503_is_retried(void **state)
     akt_http_run(AK_XDR_PROTO_HTTP2);
 }
 
+/* Holds requests and answers them together once `batch` are held (or a
+ * straggler batch after 20 ms), so the requests held at once are the ones
+ * in flight on the shipper's connections. */
+typedef struct akt_h2_batch_sink {
+    ak_loop_t *loop;
+    ak_http_request_t *held[AKT_MAX_RECORDS];
+    size_t n_held, max_held, batch, requests;
+    uint64_t timer;
+} akt_h2_batch_sink_t;
+
+static void akt_h2_answer_held(ak_loop_t *loop, void *arg)
+{
+    (void)loop;
+    akt_h2_batch_sink_t *sink = arg;
+    sink->timer = 0;
+    for (size_t i = 0; i < sink->n_held; i++)
+        ak_http_respond(sink->held[i], 200, NULL, NULL, 0);
+    sink->n_held = 0;
+}
+
+static void akt_h2_batch_handler(void *ctx, ak_http_request_t *req, const ak_http_request_info_t *info)
+{
+    akt_h2_batch_sink_t *sink = ctx;
+    assert_int_equal(info->http_version, 20);
+    sink->requests++;
+    sink->held[sink->n_held++] = req;
+    if (sink->n_held > sink->max_held)
+        sink->max_held = sink->n_held;
+    if (sink->timer && sink->n_held == sink->batch)
+        ak_loop_timer_cancel(sink->loop, sink->timer);
+    if (sink->n_held == sink->batch)
+        sink->timer = ak_loop_timer(sink->loop, 0, akt_h2_answer_held, sink);
+    else if (!sink->timer)
+        sink->timer = ak_loop_timer(sink->loop, 20, akt_h2_answer_held, sink);
+}
+
+static void test_http2_multiplexes_notifications_over_one_connection(void **state)
+{
+    (void)state;
+    akt_setup_t s = akt_start(200, true);
+    s.src->in_flight_limit = 64;
+    akt_h2_batch_sink_t *sink = calloc(1, sizeof *sink);
+    assert_non_null(sink);
+    sink->loop = s.loop;
+    sink->batch = 64;
+    ak_error_t err = {0};
+    ak_http_server_options_t sopts = {.host = "127.0.0.1"};
+    ak_http_server_t *server = ak_http_server_new(s.loop, &sopts, akt_h2_batch_handler, sink, &err);
+    if (!server)
+        fail_msg("ak_http_server_new: %s", err.message);
+    char address[32];
+    snprintf(address, sizeof address, "127.0.0.1:%u", ak_http_server_port(server));
+    const char *dest[] = {address};
+    akt_start_ship(&s, dest, 1, AK_XDR_PROTO_HTTP2, 1, 64, 5000);
+    akt_run(s.src);
+
+    ak_xdr_ship_stats_t st;
+    akt_stats(&s, &st);
+    assert_int_equal(st.acknowledged, 200);
+    assert_int_equal(st.shipped, 200);
+    assert_int_equal(st.retried, 0);
+    assert_int_equal(st.connects, 1);
+    ak_http_server_stats_t server_stats;
+    ak_http_server_stats(server, &server_stats);
+    assert_int_equal(server_stats.connections_accepted, 1); /* not one per notification */
+    assert_int_equal(server_stats.requests, 200);
+    assert_int_equal(sink->max_held, 64); /* 64 streams open at once on it */
+    for (size_t i = 0; i < 200; i++)
+        assert_int_equal(s.src->done[i], 1);
+    ak_xdr_ship_free(s.ship);
+    s.ship = NULL;
+    if (sink->timer)
+        ak_loop_timer_cancel(s.loop, sink->timer);
+    ak_http_server_free(server);
+    akt_finish(&s);
+    free(sink);
+}
+
 static void test_protocol_names_round_trip(void **state)
 {
     (void)state;
@@ -724,6 +802,7 @@ int main(void)
         cmocka_unit_test(test_unreachable_destination_counts_connect_failures),
         cmocka_unit_test(test_http1_200_is_done_and_503_is_retried),
         cmocka_unit_test(test_http2_200_is_done_and_503_is_retried),
+        cmocka_unit_test(test_http2_multiplexes_notifications_over_one_connection),
         cmocka_unit_test(test_protocol_names_round_trip),
         cmocka_unit_test(test_bad_destination_is_an_error_naming_it),
     };

@@ -79,4 +79,76 @@ async function xdrSink(args = []) {
   return { proc, address: line.slice('LISTEN='.length) };
 }
 
-module.exports = { AEROKAFKA, Proc, aerospikeDev, xdrSink };
+// kafka-dev: resolves with { proc, bootstrap }.
+async function kafkaDev(args = []) {
+  const proc = new Proc(['kafka-dev', ...args]);
+  const line = await proc.waitLine(/^BOOTSTRAP=/);
+  return { proc, bootstrap: line.slice('BOOTSTRAP='.length) };
+}
+
+// A port nobody listens on right now.
+function freePort() {
+  const net = require('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+// The outbound connector with the given YAML text; resolves once its
+// management API answers. Returns { proc, configPath }.
+async function outbound(yamlText, managePort) {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ak-outbound-'));
+  const configPath = path.join(dir, 'aerospike-kafka-outbound.yml');
+  fs.writeFileSync(configPath, yamlText);
+  const proc = new Proc(['outbound', '--config', configPath]);
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`outbound exited ${proc.child.exitCode}: ${proc.stderr}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${managePort}/manage/rest/v1/metrics`);
+      if (res.ok) break;
+    } catch (e) { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`outbound did not start: ${proc.stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { proc, configPath, dir };
+}
+
+// Consumes count messages of topic from the beginning with kcat; resolves
+// with [{ key: Buffer, value: Buffer }] in partition order.
+function consume(bootstrap, topic, count, ms = 20000) {
+  const { spawn: spawnChild } = require('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawnChild('kcat', ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-c', String(count),
+      '-q', '-f', '%K %S\n%k%s'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks = [];
+    let stderr = '';
+    const timer = setTimeout(() => { child.kill('SIGTERM'); }, ms);
+    child.stdout.on('data', (d) => chunks.push(d));
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      const buf = Buffer.concat(chunks);
+      const out = [];
+      let pos = 0;
+      while (pos < buf.length) {
+        const nl = buf.indexOf(10, pos);
+        if (nl < 0) break;
+        const [k, v] = buf.slice(pos, nl).toString().split(' ').map(Number);
+        pos = nl + 1;
+        const keyLen = k < 0 ? 0 : k;
+        const valueLen = v < 0 ? 0 : v;
+        out.push({ key: buf.slice(pos, pos + keyLen), value: buf.slice(pos + keyLen, pos + keyLen + valueLen) });
+        pos += keyLen + valueLen;
+      }
+      if (out.length < count) reject(new Error(`kcat got ${out.length} of ${count} messages from ${topic}: ${stderr}`));
+      else resolve(out);
+    });
+  });
+}
+
+module.exports = { AEROKAFKA, Proc, aerospikeDev, xdrSink, kafkaDev, freePort, outbound, consume };

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# The outbound connector's throughput: xdr-load over TCP -> aerokafka
+# outbound (flat-json) -> kafka-dev, beside the two ceilings it sits between,
+# measured in the same run on the same machine:
+#   (a) the same xdr-load against a trivial acknowledging listener (xdr-sink):
+#       what the XDR side alone can do;
+#   (b) a bare librdkafka producer sending the same records, pre-formatted as
+#       flat-json, to the same kafka-dev: what the Kafka side alone can do.
+# Prints the three figures and the ratio of the connector to the lower ceiling.
+#
+# Usage: bench/outbound_bench.sh [build-dir] [records]
+# Build first: ./build.sh build   (release build/aerokafka and build/bench_produce)
+set -euo pipefail
+dir=${1:-build}
+records=${2:-1000000}
+ak=$dir/aerokafka
+bins=5
+value_size=${VALUE_SIZE:-24}
+load_args="--records $records --bins $bins --value-size $value_size --connections 4 --in-flight ${IN_FLIGHT:-2048} --json"
+
+[ -x "$ak" ] && [ -x "$dir/bench_produce" ] || { echo "build first: ./build.sh build" >&2; exit 1; }
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+first_line() { # file prefix
+  for _ in $(seq 1 200); do
+    v=$(sed -n "s/^$2=//p" "$1" | head -1)
+    [ -n "$v" ] && { echo "$v"; return 0; }
+    sleep 0.05
+  done
+  echo "no $2= line in $1" >&2; return 1
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
+
+"$ak" kafka-dev --topic bench:4 --topic ceiling:4 >"$tmp/kafka.out" 2>"$tmp/kafka.err" &
+pids+=($!)
+bootstrap=$(first_line "$tmp/kafka.out" BOOTSTRAP)
+
+# (a) xdr-load against xdr-sink
+"$ak" xdr-sink --quiet >"$tmp/sink.out" 2>"$tmp/sink.err" &
+pids+=($!)
+sink=$(first_line "$tmp/sink.out" LISTEN)
+"$ak" xdr-load --to "$sink" $load_args >"$tmp/a.json"
+
+# (b) bare librdkafka producer, same records pre-formatted
+"$dir/bench_produce" "$bootstrap" ceiling "$records" "$bins" "$value_size" >"$tmp/b.json"
+
+# the connector
+port=$(free_port)
+manage=$(free_port)
+cat >"$tmp/outbound.yml" <<YML
+service:
+  port: $port
+  manage:
+    port: $manage
+producer-props:
+  bootstrap.servers: $bootstrap
+format:
+  mode: flat-json
+  metadata-key: metadata
+routing:
+  mode: static
+  destination: bench
+logging:
+  levels:
+    root: warn
+YML
+"$ak" outbound --config "$tmp/outbound.yml" >"$tmp/outbound.out" 2>"$tmp/outbound.err" &
+pids+=($!)
+for _ in $(seq 1 200); do
+  curl -sf "http://127.0.0.1:$manage/manage/rest/v1/metrics" >/dev/null && break
+  sleep 0.05
+done
+"$ak" xdr-load --to "127.0.0.1:$port" $load_args >"$tmp/c.json"
+
+a=$(json "['throughput']" <"$tmp/a.json")
+b=$(json "['records_per_s']" <"$tmp/b.json")
+c=$(json "['throughput']" <"$tmp/c.json")
+c50=$(json "['p50_us']" <"$tmp/c.json")
+c99=$(json "['p99_us']" <"$tmp/c.json")
+size=$(json "['avg_value_bytes']" <"$tmp/b.json")
+python3 - "$a" "$b" "$c" "$c50" "$c99" "$records" "$size" <<'PY'
+import sys
+a, b, c, c50, c99, n, size = (float(x) for x in sys.argv[1:])
+low = min(a, b)
+print(f"outbound benchmark: {int(n)} records, flat-json values of about {size:.0f} bytes, 5 bins")
+print(f"  connector  xdr-load -> outbound -> kafka-dev : {c:12,.0f} records/s  ack p50 {c50:.0f} us  p99 {c99:.0f} us")
+print(f"  ceiling a  xdr-load -> xdr-sink               : {a:12,.0f} records/s")
+print(f"  ceiling b  librdkafka -> kafka-dev            : {b:12,.0f} records/s")
+print(f"  ratio connector / lower ceiling               : {c / low:.2f}")
+PY

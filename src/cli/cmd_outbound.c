@@ -1,0 +1,126 @@
+/*
+ * aerokafka outbound: the outbound connector (Aerospike XDR -> Kafka),
+ * configured with Aerospike's aerospike-kafka-outbound.yml.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/ak_cli.h"
+#include "common/ak_log.h"
+#include "net/ak_loop.h"
+#include "net/ak_signal.h"
+#include "outbound/ak_outbound.h"
+#include "outbound/ak_outbound_config.h"
+
+#define AK_OUTBOUND_DRAIN_MS 10000
+
+static void ak_outbound_usage(FILE *out)
+{
+    fprintf(out,
+            "usage: aerokafka outbound --config FILE [--check]\n\n"
+            "Runs the outbound connector: receives Aerospike change notifications (XDR over\n"
+            "the wire protocol, or legacy HTTP) and publishes them to Kafka, answering XDR\n"
+            "only after Kafka has each record. FILE is an aerospike-kafka-outbound.yml as\n"
+            "Aerospike's connector reads it (docs/CONFIGURATION.md).\n\n"
+            "  --config FILE   the configuration (default /etc/aerospike-kafka-outbound/aerospike-kafka-outbound.yml)\n"
+            "  --check         validate the configuration (and the producer properties) and exit\n"
+            "  -h, --help      this text\n");
+}
+
+/* Applies the logging section: file, console copy, root level. */
+static int ak_outbound_setup_logging(const ak_outbound_config_t *cfg)
+{
+    const ak_outbound_logging_config_t *lg = &cfg->logging;
+    for (size_t i = 0; i < lg->n_levels; i++)
+        if (strcmp(lg->levels[i].logger, "root") == 0)
+            ak_log_set_level(lg->levels[i].level);
+    if (lg->file && *lg->file) {
+        if (!ak_log_open_file(lg->file)) {
+            fprintf(stderr, "aerokafka outbound: %s: logging.file '%s': %s\n", cfg->path, lg->file,
+                    strerror(errno));
+            return -1;
+        }
+        ak_log_set_console(lg->enable_console_logging);
+    }
+    return 0;
+}
+
+int ak_cmd_outbound(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check", no_argument, NULL, 'k'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *path = "/etc/aerospike-kafka-outbound/aerospike-kafka-outbound.yml";
+    bool check = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
+        switch (c) {
+        case 'c': path = optarg; break;
+        case 'k': check = true; break;
+        case 'h': ak_outbound_usage(stdout); return 0;
+        default: ak_outbound_usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "aerokafka outbound: unexpected argument '%s'\n", argv[optind]);
+        return 2;
+    }
+    ak_error_t err;
+    ak_outbound_config_t *cfg = ak_outbound_config_load(path, &err);
+    if (!cfg) {
+        fprintf(stderr, "aerokafka outbound: %s\n", err.message);
+        return 1;
+    }
+    for (size_t i = 0; i < cfg->notes.n; i++)
+        fprintf(stderr, "aerokafka outbound: note: %s\n", cfg->notes.items[i]);
+
+    ak_loop_t *loop = ak_loop_new(&err);
+    if (!loop) {
+        fprintf(stderr, "aerokafka outbound: %s\n", err.message);
+        ak_outbound_config_free(cfg);
+        return 1;
+    }
+    if (check) {
+        int status = 0;
+        if (ak_outbound_check(loop, cfg, &err) == AK_OK) {
+            printf("%s: configuration is valid\n", path);
+        } else {
+            fprintf(stderr, "aerokafka outbound: %s\n", err.message);
+            status = 1;
+        }
+        ak_loop_free(loop);
+        ak_outbound_config_free(cfg);
+        return status;
+    }
+    if (ak_outbound_setup_logging(cfg) != 0) {
+        ak_loop_free(loop);
+        ak_outbound_config_free(cfg);
+        return 1;
+    }
+    ak_signal_watch_t *signals = ak_signal_watch_stop(loop, &err);
+    ak_outbound_t *ob = signals ? ak_outbound_new(loop, cfg, &err) : NULL;
+    if (!ob) {
+        fprintf(stderr, "aerokafka outbound: %s\n", err.message);
+        ak_signal_watch_free(loop, signals);
+        ak_loop_free(loop);
+        ak_outbound_config_free(cfg);
+        ak_log_close();
+        return 1;
+    }
+    ak_log(AK_LOG_INFO, "outbound", "aerokafka %s outbound connector started (%s)", AK_VERSION, path);
+    ak_loop_run(loop);
+    ak_log(AK_LOG_INFO, "outbound", "stopping: answering records still in flight (up to %d s)",
+           AK_OUTBOUND_DRAIN_MS / 1000);
+    ak_outbound_free(ob, AK_OUTBOUND_DRAIN_MS);
+    ak_signal_watch_free(loop, signals);
+    ak_loop_free(loop);
+    ak_outbound_config_free(cfg);
+    ak_log_close();
+    return 0;
+}

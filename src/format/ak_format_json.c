@@ -1,0 +1,696 @@
+/*
+ * Typed JSON (spec outbound.md §3.2) and the JSON writing helpers flat-json
+ * shares:
+ *
+ *   {"msg":"write","key":[ns,set|null,digestB64,userKey|null],"gen":N,
+ *    "exp":N|null,"lut":N|null,"bins":[{"name":..,"type":..,"value":..},..]}
+ *   {"msg":"delete","key":[...],"gen":N,"lut":N|null,"durable":bool}
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/ak_format_internal.h"
+#include "wire/ak_particle.h"
+
+/* Typed JSON deletes carry gen and lut, as the observed flat-json deletes
+ * do (docs/FORMATS.md); set to false for the 2019 layout
+ * {"msg","key","durable"}. */
+static const bool json_delete_has_gen_lut = true;
+
+/* ---------------------------------------------------------------- strings */
+
+static const char hex_digits[] = "0123456789abcdef";
+
+/* Length of the valid UTF-8 sequence at p (at most left bytes), 0 if the
+ * bytes there are not one. p[0] >= 0x80. */
+static size_t utf8_sequence(const uint8_t *p, size_t left)
+{
+    uint8_t c = p[0];
+    if (c >= 0xC2 && c <= 0xDF)
+        return left >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (left < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F))
+            return 0; /* overlong, surrogate */
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (left < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+            return 0;
+        if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+bool ak_format_utf8_valid(const void *data, size_t len)
+{
+    const uint8_t *s = data;
+    for (size_t i = 0; i < len;) {
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t n = utf8_sequence(s + i, len - i);
+        if (!n)
+            return false;
+        i += n;
+    }
+    return true;
+}
+
+void ak_format_utf8_sanitize(ak_buf_t *out, const void *data, size_t len)
+{
+    const uint8_t *s = data;
+    size_t run = 0; /* start of the valid bytes not yet copied */
+    for (size_t i = 0; i < len;) {
+        size_t n = s[i] < 0x80 ? 1 : utf8_sequence(s + i, len - i);
+        if (n) {
+            i += n;
+            continue;
+        }
+        ak_buf_append(out, s + run, i - run);
+        ak_buf_append(out, "\xEF\xBF\xBD", 3);
+        run = ++i;
+    }
+    ak_buf_append(out, s + run, len - run);
+}
+
+void ak_json_string(ak_buf_t *out, const void *data, size_t len)
+{
+    const uint8_t *s = data;
+    if (!ak_buf_reserve(out, len + 2))
+        return;
+    out->data[out->len++] = '"';
+    size_t i = 0;
+    while (i < len) {
+        /* Runs of plain ASCII are copied in one go. */
+        size_t run = i;
+        while (run < len && s[run] >= 0x20 && s[run] < 0x80 && s[run] != '"' && s[run] != '\\')
+            run++;
+        if (run > i) {
+            ak_json_raw(out, (const char *)s + i, run - i);
+            i = run;
+            continue;
+        }
+        uint8_t c = s[i];
+        if (c >= 0x80) {
+            size_t n = utf8_sequence(s + i, len - i);
+            if (n) {
+                ak_json_raw(out, (const char *)s + i, n);
+                i += n;
+            } else {
+                AK_JSON_LIT(out, "\xEF\xBF\xBD"); /* U+FFFD for a byte that is not UTF-8 */
+                i++;
+            }
+            continue;
+        }
+        char esc[6] = {'\\', 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex_digits[c >> 4];
+            esc[5] = hex_digits[c & 15];
+            n = 6;
+            break;
+        }
+        ak_json_raw(out, esc, n);
+        i++;
+    }
+    ak_json_char(out, '"');
+}
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void ak_json_base64(ak_buf_t *out, const void *data, size_t len)
+{
+    const uint8_t *s = data;
+    size_t need = 4 * ((len + 2) / 3) + 2;
+    if (!ak_buf_reserve(out, need))
+        return;
+    uint8_t *p = out->data + out->len;
+    *p++ = '"';
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = ((uint32_t)s[i] << 16) | ((uint32_t)s[i + 1] << 8) | s[i + 2];
+        *p++ = (uint8_t)b64_alphabet[v >> 18];
+        *p++ = (uint8_t)b64_alphabet[(v >> 12) & 63];
+        *p++ = (uint8_t)b64_alphabet[(v >> 6) & 63];
+        *p++ = (uint8_t)b64_alphabet[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        *p++ = (uint8_t)b64_alphabet[v >> 18];
+        *p++ = (uint8_t)b64_alphabet[(v >> 12) & 63];
+        *p++ = '=';
+        *p++ = '=';
+    } else if (len - i == 2) {
+        uint32_t v = ((uint32_t)s[i] << 16) | ((uint32_t)s[i + 1] << 8);
+        *p++ = (uint8_t)b64_alphabet[v >> 18];
+        *p++ = (uint8_t)b64_alphabet[(v >> 12) & 63];
+        *p++ = (uint8_t)b64_alphabet[(v >> 6) & 63];
+        *p++ = '=';
+    }
+    *p++ = '"';
+    out->len = (size_t)(p - out->data);
+}
+
+/* ---------------------------------------------------------------- numbers */
+
+static size_t format_uint(uint64_t v, char *end)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return (size_t)(end - p);
+}
+
+void ak_json_int(ak_buf_t *out, int64_t v)
+{
+    char tmp[24];
+    char *end = tmp + sizeof tmp;
+    uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    size_t n = format_uint(mag, end);
+    if (v < 0) {
+        end[-(ptrdiff_t)n - 1] = '-';
+        n++;
+    }
+    ak_json_raw(out, end - n, n);
+}
+
+size_t ak_format_double_text(double d, char s[32])
+{
+    if (isnan(d)) {
+        memcpy(s, "NaN", 4);
+        return 3;
+    }
+    if (isinf(d)) {
+        const char *t = d < 0 ? "-Infinity" : "Infinity";
+        size_t n = strlen(t);
+        memcpy(s, t, n + 1);
+        return n;
+    }
+    if (d == 0) {
+        const char *t = signbit(d) ? "-0.0" : "0.0";
+        size_t n = strlen(t);
+        memcpy(s, t, n + 1);
+        return n;
+    }
+    size_t n = 0;
+    if (d < 0)
+        s[n++] = '-';
+    double mag = fabs(d);
+    /* Fast path: integral values below 1e7 print as "N.0" (Java's plain
+     * range), the common case for whole-number doubles. */
+    if (mag < 1e7 && mag == (double)(int64_t)mag) {
+        char tmp[24];
+        size_t k = format_uint((uint64_t)mag, tmp + sizeof tmp);
+        memcpy(s + n, tmp + sizeof tmp - k, k);
+        n += k;
+        memcpy(s + n, ".0", 3);
+        return n + 2;
+    }
+    char digits[24];
+    size_t nd = 0;
+    int exp10 = 0;
+    /* Fast path (measured: 10x faster than the search below on typical
+     * values such as 2.5 or 3.1415): the fewest decimals k for which
+     * m = round(mag * 10^k) gives back mag as m / 10^k. With m < 10^15 and
+     * 10^k exact, IEEE division is correctly rounded like strtod, so the
+     * decimal m * 10^-k reads back as mag, and with at most 15 digits no
+     * other decimal of that length does. */
+    static const double pow10[] = {1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,
+                                   1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17};
+    for (int k = 0; k < 18; k++) {
+        double scaled = mag * pow10[k];
+        if (scaled >= 1e15)
+            break;
+        double m = floor(scaled + 0.5);
+        if (m == 0 || m / pow10[k] != mag)
+            continue;
+        char tmp[24];
+        size_t len = format_uint((uint64_t)m, tmp + sizeof tmp);
+        memcpy(digits, tmp + sizeof tmp - len, len);
+        nd = len;
+        exp10 = (int)len - 1 - k;
+        break;
+    }
+    if (nd == 0) {
+        /* Shortest round trip: the fewest significant digits (2..17) whose
+         * correctly rounded decimal reads back as mag. More digits never
+         * stop round-tripping once fewer do, so a binary search finds it.
+         * Java always writes a digit after the point and, when one digit
+         * would do, picks the closest two-digit decimal (4.9E-324, not
+         * 5.0E-324); the two-digit nearest also round-trips, so start at 2. */
+        char best[40];
+        int lo = 2, hi = 17;
+        snprintf(best, sizeof best, "%.16e", mag);
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            char tmp[40];
+            snprintf(tmp, sizeof tmp, "%.*e", mid - 1, mag);
+            if (strtod(tmp, NULL) == mag) {
+                memcpy(best, tmp, sizeof tmp);
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        /* best is "D[.DDD]e[+-]X": collect the digits and the exponent. */
+        const char *p = best;
+        for (; *p && *p != 'e'; p++)
+            if (*p >= '0' && *p <= '9')
+                digits[nd++] = *p;
+        exp10 = *p == 'e' ? atoi(p + 1) : 0;
+    }
+    while (nd > 1 && digits[nd - 1] == '0')
+        nd--;
+    if (exp10 >= -3 && exp10 < 7) {
+        /* Plain notation, as Double.toString for 1e-3 <= |d| < 1e7. */
+        if (exp10 < 0) {
+            s[n++] = '0';
+            s[n++] = '.';
+            for (int z = 0; z < -exp10 - 1; z++)
+                s[n++] = '0';
+            memcpy(s + n, digits, nd);
+            n += nd;
+        } else {
+            size_t int_digits = (size_t)exp10 + 1;
+            for (size_t k = 0; k < int_digits; k++)
+                s[n++] = k < nd ? digits[k] : '0';
+            s[n++] = '.';
+            if (nd > int_digits) {
+                memcpy(s + n, digits + int_digits, nd - int_digits);
+                n += nd - int_digits;
+            } else {
+                s[n++] = '0';
+            }
+        }
+    } else {
+        /* Computerized scientific notation: d.dddE[-]x. */
+        s[n++] = digits[0];
+        s[n++] = '.';
+        if (nd > 1) {
+            memcpy(s + n, digits + 1, nd - 1);
+            n += nd - 1;
+        } else {
+            s[n++] = '0';
+        }
+        n += (size_t)snprintf(s + n, 32 - n, "E%d", exp10);
+    }
+    s[n] = '\0';
+    return n;
+}
+
+void ak_json_double(ak_buf_t *out, double d)
+{
+    char s[32];
+    size_t n = ak_format_double_text(d, s);
+    if (isnan(d) || isinf(d)) {
+        ak_json_string(out, s, n);
+        return;
+    }
+    ak_json_raw(out, s, n);
+}
+
+/* ---------------------------------------------------------------- GeoJSON */
+
+typedef struct geo_reader {
+    const uint8_t *p;
+    const uint8_t *end;
+    ak_buf_t *out;
+} geo_reader_t;
+
+static void geo_skip_ws(geo_reader_t *r)
+{
+    while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
+        r->p++;
+}
+
+static bool geo_string(geo_reader_t *r)
+{
+    const uint8_t *start = r->p++;
+    while (r->p < r->end && *r->p != '"') {
+        if (*r->p < 0x20)
+            return false;
+        if (*r->p == '\\') {
+            r->p++;
+            if (r->p == r->end)
+                return false;
+        }
+        r->p++;
+    }
+    if (r->p == r->end)
+        return false;
+    r->p++;
+    ak_json_raw(r->out, (const char *)start, (size_t)(r->p - start));
+    return true;
+}
+
+static bool geo_value(geo_reader_t *r, int depth)
+{
+    if (depth > 64)
+        return false;
+    geo_skip_ws(r);
+    if (r->p == r->end)
+        return false;
+    uint8_t c = *r->p;
+    if (c == '"')
+        return geo_string(r);
+    if (c == '{' || c == '[') {
+        uint8_t close = c == '{' ? '}' : ']';
+        ak_json_char(r->out, (char)c);
+        r->p++;
+        geo_skip_ws(r);
+        if (r->p < r->end && *r->p == close) {
+            r->p++;
+            ak_json_char(r->out, (char)close);
+            return true;
+        }
+        for (;;) {
+            if (c == '{') {
+                geo_skip_ws(r);
+                if (r->p == r->end || *r->p != '"' || !geo_string(r))
+                    return false;
+                geo_skip_ws(r);
+                if (r->p == r->end || *r->p != ':')
+                    return false;
+                r->p++;
+                ak_json_char(r->out, ':');
+            }
+            if (!geo_value(r, depth + 1))
+                return false;
+            geo_skip_ws(r);
+            if (r->p == r->end)
+                return false;
+            if (*r->p == ',') {
+                r->p++;
+                ak_json_char(r->out, ',');
+                continue;
+            }
+            if (*r->p != close)
+                return false;
+            r->p++;
+            ak_json_char(r->out, (char)close);
+            return true;
+        }
+    }
+    const uint8_t *start = r->p;
+    if (c == '-' || (c >= '0' && c <= '9')) {
+        while (r->p < r->end && (strchr("0123456789+-.eE", *r->p) != NULL) && *r->p)
+            r->p++;
+    } else {
+        static const char *const literals[] = {"true", "false", "null"};
+        size_t k = 0;
+        for (; k < 3; k++) {
+            size_t n = strlen(literals[k]);
+            if ((size_t)(r->end - r->p) >= n && memcmp(r->p, literals[k], n) == 0) {
+                r->p += n;
+                break;
+            }
+        }
+        if (k == 3)
+            return false;
+    }
+    ak_json_raw(r->out, (const char *)start, (size_t)(r->p - start));
+    return true;
+}
+
+ak_status_t ak_json_geojson(ak_buf_t *out, const ak_value_t *v, const ak_bin_t *bin,
+                            ak_error_t *err)
+{
+    size_t start = out->len;
+    geo_reader_t r = {v->u.bytes.data, v->u.bytes.data + v->u.bytes.len, out};
+    geo_skip_ws(&r);
+    bool ok = r.p < r.end && *r.p == '{' && geo_value(&r, 0);
+    if (ok) {
+        geo_skip_ws(&r);
+        ok = r.p == r.end;
+    }
+    if (!ok) {
+        out->len = start;
+        return ak_error_set(err, AK_ERR_UNSUPPORTED, "bin '%.*s': GeoJSON value is not a JSON object",
+                            bin ? (int)bin->name.len : 0, bin ? bin->name.data : "");
+    }
+    return AK_OK;
+}
+
+/* ---------------------------------------------------------------- values */
+
+const char *ak_format_blob_lang(uint8_t particle_type)
+{
+    switch (particle_type) {
+    case AK_PARTICLE_JAVA_BLOB: return "java";
+    case AK_PARTICLE_CSHARP_BLOB: return "csharp";
+    case AK_PARTICLE_PYTHON_BLOB: return "python";
+    case AK_PARTICLE_RUBY_BLOB: return "ruby";
+    case AK_PARTICLE_PHP_BLOB: return "php";
+    case AK_PARTICLE_ERLANG_BLOB: return "erlang";
+    default: return NULL;
+    }
+}
+
+#define BIN_ARGS(bin) (bin) ? (int)(bin)->name.len : 0, (bin) ? (bin)->name.data : ""
+
+static ak_status_t json_map_key(const ak_formatter_t *fmt, ak_buf_t *out, const ak_value_t *k,
+                                const ak_bin_t *bin, ak_error_t *err)
+{
+    if (k->type == AK_VALUE_STRING) {
+        ak_json_string(out, k->u.bytes.data, k->u.bytes.len);
+        return AK_OK;
+    }
+    if (k->type == AK_VALUE_INT || k->type == AK_VALUE_DOUBLE) {
+        if (!fmt->stringify_map_keys)
+            return ak_error_set(err, AK_ERR_UNSUPPORTED,
+                                "bin '%.*s': map key of type %s is not a string and "
+                                "stringify-map-keys is false",
+                                BIN_ARGS(bin), ak_value_type_name(k));
+        char s[32];
+        ak_json_char(out, '"');
+        if (k->type == AK_VALUE_INT) {
+            ak_json_int(out, k->u.integer);
+        } else {
+            size_t n = ak_format_double_text(k->u.dbl, s);
+            ak_json_raw(out, s, n);
+        }
+        ak_json_char(out, '"');
+        return AK_OK;
+    }
+    return ak_error_set(err, AK_ERR_UNSUPPORTED,
+                        "bin '%.*s': map key of type %s cannot be a JSON object key "
+                        "(only string and numeric keys can)",
+                        BIN_ARGS(bin), ak_value_type_name(k));
+}
+
+ak_status_t ak_json_value(const ak_formatter_t *fmt, ak_buf_t *out, const ak_value_t *v,
+                          const ak_bin_t *bin, int depth, ak_error_t *err)
+{
+    switch ((ak_value_type_t)v->type) {
+    case AK_VALUE_NIL:
+        AK_JSON_LIT(out, "null");
+        return AK_OK;
+    case AK_VALUE_INT:
+        ak_json_int(out, v->u.integer);
+        return AK_OK;
+    case AK_VALUE_DOUBLE:
+        ak_json_double(out, v->u.dbl);
+        return AK_OK;
+    case AK_VALUE_STRING:
+        ak_json_string(out, v->u.bytes.data, v->u.bytes.len);
+        return AK_OK;
+    case AK_VALUE_BYTES:
+    case AK_VALUE_HLL:
+        ak_json_base64(out, v->u.bytes.data, v->u.bytes.len);
+        return AK_OK;
+    case AK_VALUE_BOOL:
+        if (v->u.boolean)
+            AK_JSON_LIT(out, "true");
+        else
+            AK_JSON_LIT(out, "false");
+        return AK_OK;
+    case AK_VALUE_GEOJSON:
+        return ak_json_geojson(out, v, bin, err);
+    case AK_VALUE_LIST:
+    case AK_VALUE_MAP:
+        break;
+    default:
+        return ak_error_set(err, AK_ERR_UNSUPPORTED, "bin '%.*s': value type %u not supported",
+                            BIN_ARGS(bin), (unsigned)v->type);
+    }
+    if (depth >= AK_FORMAT_MAX_DEPTH)
+        return ak_error_set(err, AK_ERR_LIMIT, "bin '%.*s': lists and maps nested deeper than %d",
+                            BIN_ARGS(bin), AK_FORMAT_MAX_DEPTH);
+    if (v->type == AK_VALUE_LIST) {
+        ak_json_char(out, '[');
+        for (uint32_t i = 0; i < v->u.list.count; i++) {
+            if (i)
+                ak_json_char(out, ',');
+            ak_status_t st = ak_json_value(fmt, out, &v->u.list.items[i], bin, depth + 1, err);
+            if (st != AK_OK)
+                return st;
+        }
+        ak_json_char(out, ']');
+        return AK_OK;
+    }
+    ak_json_char(out, '{');
+    for (uint32_t i = 0; i < v->u.map.count; i++) {
+        if (i)
+            ak_json_char(out, ',');
+        ak_status_t st = json_map_key(fmt, out, &v->u.map.entries[2 * i], bin, err);
+        if (st != AK_OK)
+            return st;
+        ak_json_char(out, ':');
+        st = ak_json_value(fmt, out, &v->u.map.entries[2 * i + 1], bin, depth + 1, err);
+        if (st != AK_OK)
+            return st;
+    }
+    ak_json_char(out, '}');
+    return AK_OK;
+}
+
+/* ---------------------------------------------------------------- typed JSON */
+
+static void json_user_key(ak_buf_t *out, const ak_record_t *rec)
+{
+    if (!rec->has_key) {
+        AK_JSON_LIT(out, "null");
+        return;
+    }
+    switch ((ak_value_type_t)rec->key.type) {
+    case AK_VALUE_INT: ak_json_int(out, rec->key.u.integer); break;
+    case AK_VALUE_DOUBLE: ak_json_double(out, rec->key.u.dbl); break;
+    case AK_VALUE_STRING: ak_json_string(out, rec->key.u.bytes.data, rec->key.u.bytes.len); break;
+    case AK_VALUE_BYTES: ak_json_base64(out, rec->key.u.bytes.data, rec->key.u.bytes.len); break;
+    default: AK_JSON_LIT(out, "null"); break;
+    }
+}
+
+static const char *json_type_tag(const ak_value_t *v)
+{
+    switch ((ak_value_type_t)v->type) {
+    case AK_VALUE_NIL: return "nil";
+    case AK_VALUE_INT: return "int";
+    case AK_VALUE_DOUBLE: return "float";
+    case AK_VALUE_STRING: return "str";
+    case AK_VALUE_BYTES: return "blob";
+    case AK_VALUE_BOOL: return "bool";
+    case AK_VALUE_HLL: return "hll";
+    case AK_VALUE_GEOJSON: return "geojson";
+    case AK_VALUE_LIST: return "list";
+    case AK_VALUE_MAP: return "map";
+    }
+    return NULL;
+}
+
+static ak_status_t json_bin(const ak_formatter_t *fmt, ak_buf_t *out, const ak_bin_t *bin,
+                            ak_error_t *err)
+{
+    const ak_value_t *v = &bin->value;
+    const char *tag = json_type_tag(v);
+    if (!tag)
+        return ak_error_set(err, AK_ERR_UNSUPPORTED, "bin '%.*s': value type %u not supported",
+                            BIN_ARGS(bin), (unsigned)v->type);
+    AK_JSON_LIT(out, "{\"name\":");
+    ak_json_string(out, bin->name.data, bin->name.len);
+    AK_JSON_LIT(out, ",\"type\":\"");
+    ak_json_raw(out, tag, strlen(tag));
+    AK_JSON_LIT(out, "\",\"value\":");
+    ak_status_t st = ak_json_value(fmt, out, v, bin, 0, err);
+    if (st != AK_OK)
+        return st;
+    if (v->type == AK_VALUE_LIST) {
+        if (v->subtype & 1)
+            AK_JSON_LIT(out, ",\"ordered\":true");
+        else
+            AK_JSON_LIT(out, ",\"ordered\":false");
+    } else if (v->type == AK_VALUE_MAP && (v->subtype & 3)) {
+        if ((v->subtype & 3) == 3)
+            AK_JSON_LIT(out, ",\"order\":\"key-value\"");
+        else
+            AK_JSON_LIT(out, ",\"order\":\"key\"");
+    } else if (v->type == AK_VALUE_BYTES) {
+        const char *lang = ak_format_blob_lang(v->subtype);
+        if (lang) {
+            AK_JSON_LIT(out, ",\"lang\":\"");
+            ak_json_raw(out, lang, strlen(lang));
+            ak_json_char(out, '"');
+        }
+    }
+    ak_json_char(out, '}');
+    return AK_OK;
+}
+
+ak_status_t ak_format_json_write(const ak_formatter_t *fmt, const ak_format_input_t *in,
+                                 const uint8_t digest[20], ak_buf_t *out, ak_error_t *err)
+{
+    const ak_record_t *rec = in->rec;
+    bool is_write = rec->op == AK_RECORD_WRITE;
+    if (is_write)
+        AK_JSON_LIT(out, "{\"msg\":\"write\",\"key\":[");
+    else
+        AK_JSON_LIT(out, "{\"msg\":\"delete\",\"key\":[");
+    ak_json_string(out, rec->ns.data, rec->ns.len);
+    ak_json_char(out, ',');
+    if (rec->set.len)
+        ak_json_string(out, rec->set.data, rec->set.len);
+    else
+        AK_JSON_LIT(out, "null");
+    ak_json_char(out, ',');
+    ak_json_base64(out, digest, 20);
+    ak_json_char(out, ',');
+    json_user_key(out, rec);
+    AK_JSON_LIT(out, "]");
+    if (is_write || json_delete_has_gen_lut) {
+        AK_JSON_LIT(out, ",\"gen\":");
+        ak_json_int(out, rec->generation);
+    }
+    if (is_write) {
+        AK_JSON_LIT(out, ",\"exp\":");
+        if (in->exp_s < 0)
+            AK_JSON_LIT(out, "null");
+        else
+            ak_json_int(out, in->exp_s);
+    }
+    if (is_write || json_delete_has_gen_lut) {
+        AK_JSON_LIT(out, ",\"lut\":");
+        if (rec->has_lut)
+            ak_json_int(out, (int64_t)rec->lut_ms);
+        else
+            AK_JSON_LIT(out, "null");
+    }
+    if (!is_write) {
+        if (rec->op == AK_RECORD_DURABLE_DELETE)
+            AK_JSON_LIT(out, ",\"durable\":true}");
+        else
+            AK_JSON_LIT(out, ",\"durable\":false}");
+        return AK_OK;
+    }
+    AK_JSON_LIT(out, ",\"bins\":[");
+    for (uint32_t i = 0; i < rec->n_bins; i++) {
+        if (i)
+            ak_json_char(out, ',');
+        ak_status_t st = json_bin(fmt, out, &rec->bins[i], err);
+        if (st != AK_OK)
+            return st;
+    }
+    AK_JSON_LIT(out, "]}");
+    return AK_OK;
+}
