@@ -29,8 +29,8 @@ static void ak_kafka_dev_usage(FILE *out)
             "to any Kafka client as bootstrap.servers.\n"
             "\n"
             "  --brokers N          brokers, ids 1..N (default 1, at most %d)\n"
-            "  --port P             fixed ports are not supported by librdkafka %s's mock\n"
-            "                       cluster: the kernel chooses them; only 0 is accepted\n"
+            "  --port P             broker i listens on port P+i-1 (default 0: ports the\n"
+            "                       kernel chooses; librdkafka %s's mock cluster)\n"
             "  --topic NAME:PARTITIONS\n"
             "                       create a topic before serving (repeatable)\n"
             "  -h, --help           this text\n"
@@ -169,7 +169,7 @@ int ak_cmd_kafka_dev(int argc, char **argv)
     ak_kafka_dev_t *dev = ak_kafka_dev_start(&opts, &err);
     if (!dev) {
         fprintf(stderr, "aerokafka %s\n", err.message);
-        /* A value we cannot honour (--port, a topic) is a usage error. */
+        /* A value we cannot honour (a port range, a topic) is a usage error. */
         status = err.status == AK_ERR_INVALID_ARG || err.status == AK_ERR_UNSUPPORTED ? 2 : 1;
         goto done;
     }

@@ -1,10 +1,78 @@
 #include "dev/ak_kafka_dev.h"
 
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <librdkafka/rdkafka_mock.h>
+
+#include <arpa/inet.h>
+#include <dlfcn.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/*
+ * Fixed ports for the mock brokers. While ak_kafka_dev_start runs
+ * rd_kafka_mock_cluster_new with a port asked for, a bind() of an IPv4
+ * socket to port 0 from that thread is given the next port instead. This
+ * bind() interposes libc's for librdkafka (a shared library resolves bind
+ * through the executable first) and otherwise passes every call through
+ * untouched.
+ */
+static pthread_mutex_t ak_kafka_dev_port_lock = PTHREAD_MUTEX_INITIALIZER;
+static int ak_kafka_dev_next_port;          /* 0: not placing ports */
+static pthread_t ak_kafka_dev_port_thread;
+
+static void ak_kafka_dev_fixed_port_begin(int port)
+{
+    pthread_mutex_lock(&ak_kafka_dev_port_lock);
+    ak_kafka_dev_port_thread = pthread_self();
+    __atomic_store_n(&ak_kafka_dev_next_port, port, __ATOMIC_SEQ_CST);
+}
+
+static int ak_kafka_dev_fixed_port_end(void)
+{
+    int next = __atomic_exchange_n(&ak_kafka_dev_next_port, 0, __ATOMIC_SEQ_CST);
+    pthread_mutex_unlock(&ak_kafka_dev_port_lock);
+    return next;
+}
+
+static bool ak_kafka_dev_port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return false;
+    struct sockaddr_in sin = {0};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((uint16_t)port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = bind(fd, (const struct sockaddr *)&sin, sizeof sin) == 0;
+    close(fd);
+    return ok;
+}
+
+int bind(int fd, const struct sockaddr *addr, socklen_t len);
+int bind(int fd, const struct sockaddr *addr, socklen_t len)
+{
+    static int (*real_bind)(int, const struct sockaddr *, socklen_t);
+    if (!real_bind)
+        real_bind = (int (*)(int, const struct sockaddr *, socklen_t))dlsym(RTLD_NEXT, "bind");
+    int next = __atomic_load_n(&ak_kafka_dev_next_port, __ATOMIC_SEQ_CST);
+    if (next > 0 && addr && addr->sa_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in) &&
+        pthread_equal(pthread_self(), ak_kafka_dev_port_thread)) {
+        struct sockaddr_in sin;
+        memcpy(&sin, addr, sizeof sin);
+        if (sin.sin_port == 0) {
+            sin.sin_port = htons((uint16_t)next);
+            __atomic_store_n(&ak_kafka_dev_next_port, next + 1, __ATOMIC_SEQ_CST);
+            return real_bind(fd, (const struct sockaddr *)&sin, sizeof sin);
+        }
+    }
+    return real_bind(fd, addr, len);
+}
 
 struct ak_kafka_dev {
     /* The mock cluster needs an rd_kafka_t for its bookkeeping; a producer
@@ -97,16 +165,9 @@ ak_kafka_dev_t *ak_kafka_dev_start(const ak_kafka_dev_options_t *opts, ak_error_
                      opts->brokers, AK_KAFKA_DEV_MAX_BROKERS);
         return NULL;
     }
-    if (opts->port != 0) {
-        /* librdkafka 2.0.2 binds every mock broker to 127.0.0.1:0 inside
-         * rd_kafka_mock_cluster_new() and has no call to choose the port;
-         * a forwarder on the fixed port would only fix the bootstrap, since
-         * metadata still advertises the real ports. */
-        ak_error_set(err, AK_ERR_UNSUPPORTED,
-                     "kafka-dev: port %d: fixed ports are not supported, librdkafka %s's mock "
-                     "cluster always lets the kernel choose its brokers' ports (use port 0 and "
-                     "read the bootstrap list)",
-                     opts->port, rd_kafka_version_str());
+    if (opts->port < 0 || opts->port + brokers - 1 > 65535) {
+        ak_error_set(err, AK_ERR_INVALID_ARG, "kafka-dev: ports %d..%d do not fit in 1..65535",
+                     opts->port, opts->port + brokers - 1);
         return NULL;
     }
     if (opts->topic_count > 0 && !opts->topics) {
@@ -155,11 +216,38 @@ ak_kafka_dev_t *ak_kafka_dev_start(const ak_kafka_dev_options_t *opts, ak_error_
         free(dev);
         return NULL;
     }
+    /* librdkafka 2.0.2 has no call to choose the mock brokers' ports: it
+     * binds each to 127.0.0.1:0 while rd_kafka_mock_cluster_new runs, on
+     * this thread. ak_kafka_dev_bind (below) turns those binds into
+     * consecutive fixed ports for the duration of the call. */
+    /* A mock broker that fails to bind takes librdkafka 2.0.2 down with an
+     * assertion in its clean-up, so make sure the ports are free first. */
+    for (int i = 0; opts->port && i < brokers; i++) {
+        if (!ak_kafka_dev_port_free(opts->port + i)) {
+            ak_error_set(err, AK_ERR_IO, "kafka-dev: could not listen on ports %d..%d: port %d is in use",
+                         opts->port, opts->port + brokers - 1, opts->port + i);
+            rd_kafka_destroy(dev->rk);
+            free(dev);
+            return NULL;
+        }
+    }
+    ak_kafka_dev_fixed_port_begin(opts->port);
     dev->mcluster = rd_kafka_mock_cluster_new(dev->rk, brokers);
+    int next_port = ak_kafka_dev_fixed_port_end();
+    if (dev->mcluster && opts->port && next_port != opts->port + brokers) {
+        ak_error_set(err, AK_ERR_IO, "kafka-dev: could not place %d brokers on ports %d..%d",
+                     brokers, opts->port, opts->port + brokers - 1);
+        ak_kafka_dev_stop(dev);
+        return NULL;
+    }
     if (!dev->mcluster) {
         /* librdkafka only logs why (usually a socket that failed to bind). */
-        ak_error_set(err, AK_ERR_IO, "kafka-dev: librdkafka could not start %d mock brokers",
-                     brokers);
+        if (opts->port)
+            ak_error_set(err, AK_ERR_IO, "kafka-dev: could not listen on ports %d..%d (in use?)",
+                         opts->port, opts->port + brokers - 1);
+        else
+            ak_error_set(err, AK_ERR_IO, "kafka-dev: librdkafka could not start %d mock brokers",
+                         brokers);
         ak_kafka_dev_stop(dev);
         return NULL;
     }

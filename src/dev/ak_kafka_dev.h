@@ -8,9 +8,9 @@
  * ak_kafka_dev_stop().
  *
  * What the mock cluster of librdkafka 2.0.2 does and does not do:
- *  - Brokers have ids 1..brokers and listen on 127.0.0.1 on ports the kernel
- *    chooses. Fixed ports are NOT possible: the mock binds each broker to
- *    port 0 and 2.0.2 offers no call to choose one, so opts.port must be 0.
+ *  - Brokers have ids 1..brokers and listen on 127.0.0.1: on ports the
+ *    kernel chooses, or on opts.port, opts.port + 1, ... (2.0.2 has no call
+ *    for that; ak_kafka_dev.c steers the mock's bind() while it starts).
  *  - Topics are created on first use, as a Kafka broker with
  *    auto.create.topics.enable=true does: any Metadata request naming an
  *    unknown topic creates it, from producers and consumers alike. Unlike
@@ -81,7 +81,7 @@ typedef void (*ak_kafka_dev_log_fn)(void *opaque, int level, const char *facilit
 
 typedef struct ak_kafka_dev_options {
     int brokers;                        /* 0 = 1 */
-    int port;                           /* must be 0: see above */
+    int port;                           /* first broker's port; 0 = kernel's choice */
     const ak_kafka_dev_topic_t *topics; /* created before start returns */
     size_t topic_count;
     ak_kafka_dev_log_fn log;            /* NULL = discard librdkafka's logs */
@@ -89,7 +89,7 @@ typedef struct ak_kafka_dev_options {
 } ak_kafka_dev_options_t;
 
 /* Starts a cluster (opts may be NULL for one broker, no topics). Returns
- * NULL with err set when an option is out of range, a port is requested, a
+ * NULL with err set when an option is out of range, a port is taken, a
  * topic is invalid or given twice, or librdkafka fails; options are checked
  * before anything starts. The caller frees the cluster with
  * ak_kafka_dev_stop(). */

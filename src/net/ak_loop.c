@@ -27,6 +27,7 @@ struct ak_loop {
     int wake_fd;
     volatile int stopping;
     uint64_t now_ms;
+    uint64_t now_us;
 
     /* timers: a binary min-heap on due_ms; cancelled ones are removed in place */
     ak_loop_timer_entry_t *timers;
@@ -75,7 +76,8 @@ ak_loop_t *ak_loop_new(ak_error_t *err)
     epoll_ctl(loop->epoll_fd, EPOLL_CTL_ADD, loop->wake_fd, &ev);
     pthread_mutex_init(&loop->post_lock, NULL);
     loop->next_timer_id = 1;
-    loop->now_ms = ak_clock_ms();
+    loop->now_us = ak_clock_us();
+    loop->now_ms = loop->now_us / 1000u;
     return loop;
 }
 
@@ -109,6 +111,11 @@ void ak_loop_free(ak_loop_t *loop)
 uint64_t ak_loop_now_ms(const ak_loop_t *loop)
 {
     return loop->now_ms;
+}
+
+uint64_t ak_loop_now_us(const ak_loop_t *loop)
+{
+    return loop->now_us;
 }
 
 void ak_io_init(ak_io_t *io, int fd, ak_io_cb cb, void *data)
@@ -343,7 +350,8 @@ ak_status_t ak_loop_run(ak_loop_t *loop)
         int n = epoll_wait(loop->epoll_fd, events, 256, ak_loop_timeout_ms(loop));
         if (n < 0 && errno != EINTR)
             return AK_ERR_IO;
-        loop->now_ms = ak_clock_ms();
+        loop->now_us = ak_clock_us();
+        loop->now_ms = loop->now_us / 1000u;
         bool woken = false;
         for (int i = 0; i < n; i++) {
             ak_io_t *io = events[i].data.ptr;

@@ -68,6 +68,9 @@ bool ak_loop_defer(ak_loop_t *loop, ak_loop_fn fn, void *arg);
 
 /* Monotonic milliseconds, refreshed once per loop iteration. */
 uint64_t ak_loop_now_ms(const ak_loop_t *loop);
+/* The same instant in microseconds: one clock read per iteration serves
+ * every event of the batch (hot paths stamp requests with it). */
+uint64_t ak_loop_now_us(const ak_loop_t *loop);
 /* Monotonic clock read now. */
 uint64_t ak_clock_ms(void);
 uint64_t ak_clock_us(void);

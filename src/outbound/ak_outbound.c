@@ -60,7 +60,8 @@ static int64_t ak_ob_exp(const ak_record_t *rec, uint64_t now_ms)
 
 void ak_ob_finish(ak_outbound_t *ob, ak_ob_request_t *req, int code)
 {
-    uint64_t latency = ak_clock_us() - req->start_us;
+    uint64_t now = ak_loop_now_us(ob->loop);
+    uint64_t latency = now > req->start_us ? now - req->start_us : 0;
     ak_histogram_record(&ob->stats.ack_latency_us, latency);
     req->answer(ob, req, code);
 }
@@ -86,7 +87,12 @@ bool ak_ob_process(ak_outbound_t *ob, ak_ob_request_t *req, const uint8_t *msg_b
         ak_ob_finish(ob, req, AK_OB_ANSWER_ABANDON);
         return false;
     }
-    uint64_t now_ms = ak_ob_now_unix_ms();
+    /* wall clock: read once per loop iteration */
+    if (ob->wall_stamp_us != ak_loop_now_us(ob->loop)) {
+        ob->wall_stamp_us = ak_loop_now_us(ob->loop);
+        ob->wall_ms = ak_ob_now_unix_ms();
+    }
+    uint64_t now_ms = ob->wall_ms;
     if (rec.has_lut)
         st->lag_ms = (int64_t)now_ms - (int64_t)rec.lut_ms;
 

@@ -85,7 +85,7 @@ static void ak_ob_http_handler(void *ctx, ak_http_request_t *http, const ak_http
         return;
     }
     hr->req.answer = ak_ob_http_answer;
-    hr->req.start_us = ak_clock_us();
+    hr->req.start_us = ak_loop_now_us(ob->loop);
     hr->http = http;
     ak_ob_process(ob, &hr->req, frame.body, (size_t)frame.header.size, info->local_port);
 }

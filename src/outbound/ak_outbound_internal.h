@@ -79,6 +79,7 @@ struct ak_outbound {
     /* scratch for the pipeline (loop thread only) */
     ak_arena_t arena;
     ak_buf_t topic, value, key;
+    uint64_t wall_ms, wall_stamp_us; /* wall clock cached per loop iteration */
     /* TCP receiver */
     ak_ob_listener_t listeners[AK_OB_MAX_LISTENERS];
     size_t n_listeners;

@@ -227,7 +227,7 @@ static void ak_ob_conn_process(ak_ob_conn_t *conn)
         uint32_t index = (conn->head + conn->count) % AK_OB_SLOTS;
         ak_ob_slot_t *slot = &conn->slots[index];
         slot->req.answer = ak_ob_slot_answer;
-        slot->req.start_us = ak_clock_us();
+        slot->req.start_us = ak_loop_now_us(ob->loop);
         slot->conn = conn;
         slot->done = false;
         conn->count++;

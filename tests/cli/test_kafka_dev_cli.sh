@@ -130,9 +130,21 @@ contains "--topic with 0 partitions is named" "--topic 't:0'" "$out"
 out=$("$ak" kafka-dev --topic t:1 --topic t:2 2>&1); rc=$?
 check "a topic given twice exits 2" 2 "$rc"
 contains "a topic given twice is named" "'t': given twice" "$out"
-out=$("$ak" kafka-dev --port 9092 2>&1); rc=$?
-check "--port exits 2" 2 "$rc"
-contains "--port says fixed ports are unsupported" "fixed ports are not supported" "$out"
+# Fixed ports: brokers on P, P+1, ... and the bootstrap list says so.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$ak" kafka-dev --brokers 2 --port "$port" >"$work/fixed.out" 2>"$work/fixed.err" &
+fixed_pid=$!
+for _ in $(seq 1 100); do grep -q BOOTSTRAP "$work/fixed.out" 2>/dev/null && break; sleep 0.05; done
+check "--port places the brokers on consecutive ports" "BOOTSTRAP=127.0.0.1:$port,127.0.0.1:$((port + 1))" \
+  "$(head -1 "$work/fixed.out")"
+contains "--port: kcat reaches broker 2 on the next port" "broker 2 at 127.0.0.1:$((port + 1))" \
+  "$(kcat -b "127.0.0.1:$port" -L 2>&1)"
+out=$("$ak" kafka-dev --port "$port" 2>&1); rc=$?
+check "--port on a port in use fails" 1 "$rc"
+contains "--port on a port in use says so" "could not listen on ports $port" "$out"
+kill "$fixed_pid"; wait "$fixed_pid" 2>/dev/null
+out=$("$ak" kafka-dev --brokers 2 --port 65535 2>&1); rc=$?
+check "--port range past 65535 exits 2" 2 "$rc"
 out=$("$ak" kafka-dev --bogus 2>&1); rc=$?
 check "unknown option exits 2" 2 "$rc"
 contains "unknown option is named" "'--bogus'" "$out"
