@@ -263,6 +263,25 @@ size_t ak_format_double_text(double d, char s[32])
         char best[40];
         int lo = 2, hi = 17;
         snprintf(best, sizeof best, "%.16e", mag);
+        /* Most doubles that miss the fast path need 16 or 17 digits: settle
+         * those with one or two conversions before searching lower. */
+        {
+            char tmp[40];
+            snprintf(tmp, sizeof tmp, "%.15e", mag);
+            if (strtod(tmp, NULL) != mag) {
+                lo = hi; /* 17 digits: best already holds them */
+            } else {
+                memcpy(best, tmp, sizeof tmp);
+                hi = 16;
+                snprintf(tmp, sizeof tmp, "%.14e", mag);
+                if (strtod(tmp, NULL) != mag)
+                    lo = hi; /* 16 digits */
+                else {
+                    memcpy(best, tmp, sizeof tmp);
+                    hi = 15;
+                }
+            }
+        }
         while (lo < hi) {
             int mid = (lo + hi) / 2;
             char tmp[40];
@@ -415,8 +434,12 @@ static bool geo_value(geo_reader_t *r, int depth)
     }
     const uint8_t *start = r->p;
     if (c == '-' || (c >= '0' && c <= '9')) {
-        while (r->p < r->end && (strchr("0123456789+-.eE", *r->p) != NULL) && *r->p)
+        while (r->p < r->end) {
+            uint8_t d = *r->p;
+            if (!((d >= '0' && d <= '9') || d == '+' || d == '-' || d == '.' || d == 'e' || d == 'E'))
+                break;
             r->p++;
+        }
     } else {
         static const char *const literals[] = {"true", "false", "null"};
         size_t k = 0;
