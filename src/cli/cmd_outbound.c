@@ -43,6 +43,7 @@ static int ak_outbound_setup_logging(const ak_outbound_config_t *cfg)
             return -1;
         }
         ak_log_set_console(lg->enable_console_logging);
+        ak_log_set_max_history((int)lg->max_history);
     }
     return 0;
 }

@@ -28,6 +28,9 @@ void ak_log_set_level(ak_log_level_t level);
 ak_log_level_t ak_log_get_level(void);
 /* Appends to path (NULL or "" = stderr). Returns false with errno set. */
 bool ak_log_open_file(const char *path);
+/* Keep this many days of rotated files (PATH.YYYY-MM-DD, rotated at the
+ * first line of each UTC day); 0 keeps them all. */
+void ak_log_set_max_history(int days);
 /* Also copy lines to stderr when logging to a file. */
 void ak_log_set_console(bool console);
 void ak_log_close(void);

@@ -22,7 +22,6 @@
 #include "wire/ak_proto.h"
 #include "wire/ak_result.h"
 
-#define AK_OB_READ_CHUNK 65536
 #define AK_OB_SLOTS_PER_CONN 4096
 
 /* --- answers ---
@@ -218,6 +217,11 @@ ak_outbound_t *ak_outbound_new(ak_loop_t *loop, const ak_outbound_config_t *cfg,
         goto fail;
     ob->max_in_flight = settings.max_concurrent_records;
     ob->ticker_ms = settings.ticker_ms;
+    ob->read_chunk = settings.read_chunk;
+    if (cfg->service.io_threads > 1 || cfg->service.worker_threads > 1)
+        ak_log(AK_LOG_WARN, "outbound",
+               "service.io-threads / worker-threads: this version runs the receivers and the "
+               "pipeline on one thread (librdkafka adds its own); the values are not used");
 
     ob->producer = ak_producer_new(loop, settings.producer_props, settings.n_producer_props,
                                    ak_ob_on_delivery, ob, err);
@@ -249,7 +253,8 @@ ak_outbound_t *ak_outbound_new(ak_loop_t *loop, const ak_outbound_config_t *cfg,
     }
     if (settings.manage_port_set && ak_ob_manage_start(ob, &settings, err) != AK_OK)
         goto fail;
-    ob->ticker = ak_loop_timer(loop, ob->ticker_ms, ak_ob_ticker, ob);
+    if (ob->ticker_ms)
+        ob->ticker = ak_loop_timer(loop, ob->ticker_ms, ak_ob_ticker, ob);
     ak_ob_settings_free(&settings);
     return ob;
 fail:

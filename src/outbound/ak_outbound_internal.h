@@ -42,7 +42,8 @@ typedef struct ak_ob_settings {
     ak_ob_listen_t manage;
     bool manage_port_set;
     size_t max_concurrent_records;
-    uint64_t ticker_ms;
+    uint64_t ticker_ms;        /* 0: no stats line */
+    size_t read_chunk;         /* socket-receive-buffer-bytes */
     bool ack_buffering;
     ak_producer_prop_t *producer_props;
     size_t n_producer_props;
@@ -72,6 +73,7 @@ struct ak_outbound {
     ak_formatter_t **formatters; /* by the config's distinct format index */
     size_t n_formatters;
     size_t max_in_flight;
+    size_t read_chunk;
     bool ack_buffering;
     uint64_t ticker;
     uint64_t ticker_ms;

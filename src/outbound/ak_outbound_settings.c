@@ -39,7 +39,8 @@ ak_status_t ak_ob_settings_from_config(const ak_outbound_config_t *cfg, ak_ob_se
     }
     st->max_concurrent_records = svc->max_concurrent_records > 0 ? (size_t)svc->max_concurrent_records : 32768;
     st->ack_buffering = svc->enable_tcp_xdr_ack_buffering;
-    st->ticker_ms = cfg->logging.ticker_interval_s > 0 ? (uint64_t)cfg->logging.ticker_interval_s * 1000u : 10000u;
+    st->ticker_ms = cfg->logging.ticker_interval_s > 0 ? (uint64_t)cfg->logging.ticker_interval_s * 1000u : 0;
+    st->read_chunk = svc->socket_receive_buffer_bytes > 0 ? (size_t)svc->socket_receive_buffer_bytes : 32768;
 
     st->n_producer_props = cfg->producer_props.n;
     if (st->n_producer_props) {

@@ -19,7 +19,6 @@
 #include "wire/ak_proto.h"
 #include "wire/ak_result.h"
 
-#define AK_OB_READ_CHUNK 65536
 /* Replies a connection may owe at once; beyond it we stop reading that
  * connection (XDR keeps far fewer in flight per connection). */
 #define AK_OB_SLOTS 4096
@@ -292,14 +291,15 @@ static void ak_ob_conn_on_io(ak_loop_t *loop, ak_io_t *io, unsigned events)
     if (!(events & AK_IO_READ) || conn->ob->reading_paused || conn->blocked)
         return;
     for (;;) {
-        if (!ak_buf_reserve(&conn->in, AK_OB_READ_CHUNK)) {
+        size_t chunk = conn->ob->read_chunk;
+        if (!ak_buf_reserve(&conn->in, chunk)) {
             ak_ob_conn_close(conn, "out of memory");
             return;
         }
         ssize_t n = read(io->fd, conn->in.data + conn->in.len, conn->in.cap - conn->in.len);
         if (n > 0) {
             conn->in.len += (size_t)n;
-            if ((size_t)n < AK_OB_READ_CHUNK)
+            if ((size_t)n < chunk)
                 break;
             continue;
         }
