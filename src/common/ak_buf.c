@@ -47,19 +47,12 @@ bool ak_buf_reserve(ak_buf_t *buf, size_t extra)
     return true;
 }
 
-void ak_buf_append(ak_buf_t *buf, const void *data, size_t len)
+void ak_buf_append_slow(ak_buf_t *buf, const void *data, size_t len)
 {
     if (len == 0 || !ak_buf_reserve(buf, len))
         return;
     memcpy(buf->data + buf->len, data, len);
     buf->len += len;
-}
-
-void ak_buf_append_byte(ak_buf_t *buf, uint8_t byte)
-{
-    if (!ak_buf_reserve(buf, 1))
-        return;
-    buf->data[buf->len++] = byte;
 }
 
 void ak_buf_append_be16(ak_buf_t *buf, uint16_t v)

@@ -25,8 +25,28 @@ void ak_buf_free(ak_buf_t *buf);
 void ak_buf_clear(ak_buf_t *buf);
 /* Ensures room for extra more bytes; false (and failed set) if impossible. */
 bool ak_buf_reserve(ak_buf_t *buf, size_t extra);
-void ak_buf_append(ak_buf_t *buf, const void *data, size_t len);
-void ak_buf_append_byte(ak_buf_t *buf, uint8_t byte);
+/* Out-of-line growth path of the appends below. */
+void ak_buf_append_slow(ak_buf_t *buf, const void *data, size_t len);
+
+/* Appends are inline: formatting appends many small pieces per record, and
+ * a call per piece showed in profiles. */
+static inline void ak_buf_append(ak_buf_t *buf, const void *data, size_t len)
+{
+    if (len && len <= buf->cap - buf->len && !buf->failed) {
+        __builtin_memcpy(buf->data + buf->len, data, len);
+        buf->len += len;
+        return;
+    }
+    ak_buf_append_slow(buf, data, len);
+}
+static inline void ak_buf_append_byte(ak_buf_t *buf, uint8_t byte)
+{
+    if (buf->len < buf->cap && !buf->failed) {
+        buf->data[buf->len++] = byte;
+        return;
+    }
+    ak_buf_append_slow(buf, &byte, 1);
+}
 void ak_buf_append_be16(ak_buf_t *buf, uint16_t v);
 void ak_buf_append_be32(ak_buf_t *buf, uint32_t v);
 void ak_buf_append_be64(ak_buf_t *buf, uint64_t v);

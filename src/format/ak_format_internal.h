@@ -49,18 +49,13 @@ ak_status_t ak_format_avro_write(ak_formatter_t *fmt, const ak_format_input_t *i
 
 static inline void ak_json_raw(ak_buf_t *out, const char *s, size_t len)
 {
-    if (!ak_buf_reserve(out, len))
-        return;
-    memcpy(out->data + out->len, s, len);
-    out->len += len;
+    ak_buf_append(out, s, len);
 }
 #define AK_JSON_LIT(out, lit) ak_json_raw((out), (lit), sizeof(lit) - 1)
 
 static inline void ak_json_char(ak_buf_t *out, char c)
 {
-    if (!ak_buf_reserve(out, 1))
-        return;
-    out->data[out->len++] = (uint8_t)c;
+    ak_buf_append_byte(out, (uint8_t)c);
 }
 
 /* Strings leave aerokafka as valid UTF-8 in every format: a byte that is
