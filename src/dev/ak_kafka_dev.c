@@ -45,6 +45,8 @@ static bool ak_kafka_dev_port_free(int port)
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return false;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     struct sockaddr_in sin = {0};
     sin.sin_family = AF_INET;
     sin.sin_port = htons((uint16_t)port);
@@ -66,6 +68,9 @@ int bind(int fd, const struct sockaddr *addr, socklen_t len)
         struct sockaddr_in sin;
         memcpy(&sin, addr, sizeof sin);
         if (sin.sin_port == 0) {
+            /* as any server does, so a restart does not wait out TIME_WAIT */
+            int one = 1;
+            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
             sin.sin_port = htons((uint16_t)next);
             __atomic_store_n(&ak_kafka_dev_next_port, next + 1, __ATOMIC_SEQ_CST);
             return real_bind(fd, (const struct sockaddr *)&sin, sizeof sin);

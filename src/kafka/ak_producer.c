@@ -1,5 +1,7 @@
 #include "kafka/ak_producer.h"
 
+#include "common/ak_log.h"
+
 #include <errno.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -70,6 +72,15 @@ static void ak_producer_on_wake(ak_loop_t *loop, ak_io_t *io, unsigned events)
     rd_kafka_poll(prod->rk, 0);
 }
 
+/* librdkafka's log lines join ours (syslog levels: 0..3 error, 4 warn,
+ * 5..6 info, 7 debug). */
+static void ak_producer_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    ak_log_level_t ours = level <= 3 ? AK_LOG_ERROR : level == 4 ? AK_LOG_WARN : level <= 6 ? AK_LOG_INFO : AK_LOG_DEBUG;
+    ak_log(ours, "kafka", "%s: %s", fac, buf);
+}
+
 static bool ak_producer_user_set(const ak_producer_prop_t *props, size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++)
@@ -117,6 +128,7 @@ ak_producer_t *ak_producer_new(ak_loop_t *loop, const ak_producer_prop_t *props,
     rd_kafka_conf_set_opaque(conf, prod);
     rd_kafka_conf_set_dr_msg_cb(conf, ak_producer_dr);
     rd_kafka_conf_set_stats_cb(conf, ak_producer_stats);
+    rd_kafka_conf_set_log_cb(conf, ak_producer_log);
 
     prod->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof errstr);
     if (!prod->rk) {
