@@ -23,7 +23,7 @@ trap cleanup EXIT
 "$ak" xdr-sink --quiet --protocol tcp >"$tmp/sink.out" 2>"$tmp/sink.err" &
 sink_pid=$!
 addr=
-for _ in $(seq 1 100); do
+for _ in $(seq 1 400); do
   addr=$(sed -n 's/^LISTEN=//p' "$tmp/sink.out" | head -1)
   [ -n "$addr" ] && break
   sleep 0.05
