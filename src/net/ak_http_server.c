@@ -3,8 +3,9 @@
  *
  * Life of a connection: it starts in DETECT until its first bytes either
  * match the HTTP/2 client preface or stop matching it, then stays H1 or H2.
- * All reads and writes go through ak_conn_recv / ak_conn_send so a TLS layer
- * can later slot in underneath without touching the protocol code.
+ * All reads and writes go through ak_conn_recv / ak_conn_send, which speak
+ * TLS (ak_tls) on a TLS server and plain recv/send otherwise: the protocol
+ * code never knows which. The TLS handshake happens inside the first reads.
  *
  * Responses are never written from inside a handler call: ak_http_respond
  * queues them and asks for a "service" pass (right after the current read
@@ -87,6 +88,7 @@ struct ak_http_conn {
     ak_http_conn_t *prev, *next; /* server->conns */
     ak_io_t io;
     int fd;
+    ak_tls_t *tls;          /* NULL: cleartext */
     ak_http_conn_mode_t mode;
     bool dead;              /* closed; memory freed by a deferred task */
     bool busy;              /* inside the io callback or a service pass */
@@ -131,6 +133,8 @@ struct ak_http_server {
     size_t max_connections;
     ak_http_handler_fn handler;
     void *ctx;
+    ak_tls_ctx_t *tls;
+    void (*on_tls_error)(void *ctx, const char *message);
     ak_http_conn_t *conns;
     size_t n_conns;
     ak_http_request_t *orphans;
@@ -155,9 +159,25 @@ static bool ak_conn_can_read(const ak_http_conn_t *conn);
 
 /* --- transport: the only place bytes touch the socket --- */
 
+/* A TLS connection failed (handshake, refused peer, broken record): the
+ * caller closes it; the owner hears why. */
+static void ak_conn_tls_failed(ak_http_conn_t *conn)
+{
+    ak_http_server_t *server = conn->server;
+    ak_http_count(&server->stats.tls_failures, 1);
+    if (server->on_tls_error)
+        server->on_tls_error(server->ctx, ak_tls_error(conn->tls));
+}
+
 /* > 0 bytes read, 0 end of stream, -1 nothing now (EAGAIN), -2 error. */
 static ssize_t ak_conn_recv(ak_http_conn_t *conn, uint8_t *buf, size_t cap)
 {
+    if (conn->tls) {
+        ssize_t n = ak_tls_read(conn->tls, buf, cap);
+        if (n == AK_TLS_ERROR)
+            ak_conn_tls_failed(conn);
+        return n; /* AK_TLS_AGAIN and AK_TLS_ERROR are -1 and -2 */
+    }
     for (;;) {
         ssize_t n = recv(conn->fd, buf, cap, 0);
         if (n >= 0)
@@ -171,6 +191,12 @@ static ssize_t ak_conn_recv(ak_http_conn_t *conn, uint8_t *buf, size_t cap)
 /* >= 0 bytes written, -1 would block, -2 error. */
 static ssize_t ak_conn_send(ak_http_conn_t *conn, const uint8_t *data, size_t len)
 {
+    if (conn->tls) {
+        ssize_t n = ak_tls_write(conn->tls, data, len);
+        if (n == AK_TLS_ERROR)
+            ak_conn_tls_failed(conn);
+        return n;
+    }
     for (;;) {
         ssize_t n = send(conn->fd, data, len, MSG_NOSIGNAL);
         if (n >= 0)
@@ -326,6 +352,8 @@ static void ak_conn_close(ak_http_conn_t *conn)
     ak_http_server_t *server = conn->server;
     conn->dead = true;
     ak_loop_io_stop(server->loop, &conn->io);
+    ak_tls_free(conn->tls);
+    conn->tls = NULL;
     close(conn->fd);
     conn->fd = -1;
     if (conn->linger_timer)
@@ -396,6 +424,7 @@ static void ak_conn_begin_linger(ak_http_conn_t *conn)
         ak_conn_close(conn);
         return;
     }
+    ak_tls_shutdown(conn->tls); /* close_notify before the FIN */
     shutdown(conn->fd, SHUT_WR);
     if (conn->h2)
         nghttp2_session_del(conn->h2);
@@ -441,6 +470,8 @@ static void ak_conn_update_io(ak_http_conn_t *conn)
         events |= AK_IO_READ;
     if (ak_conn_out_pending(conn) > 0)
         events |= AK_IO_WRITE;
+    if (conn->tls)
+        events |= ak_tls_wanted_events(conn->tls);
     ak_loop_io_set(conn->server->loop, &conn->io, events);
 }
 
@@ -1122,6 +1153,11 @@ static void ak_conn_on_io(ak_loop_t *loop, ak_io_t *io, unsigned events)
     if (conn->dead)
         return;
     conn->busy = true;
+    /* A TLS read that waited for the socket to take handshake bytes goes on
+     * when it is writable. */
+    if (conn->tls && (events & AK_IO_WRITE) && (ak_tls_wanted_events(conn->tls) & AK_IO_WRITE) &&
+        ak_conn_can_read(conn))
+        events |= AK_IO_READ;
     if (events & AK_IO_READ) {
         bool reading = conn->mode == AK_HTTP_CONN_LINGER || ak_conn_can_read(conn);
         if (reading) {
@@ -1188,6 +1224,11 @@ static void ak_server_on_accept(ak_loop_t *loop, ak_io_t *io, unsigned events)
         }
         conn->server = server;
         conn->fd = fd;
+        if (server->tls && !(conn->tls = ak_tls_new(server->tls, fd, NULL))) {
+            close(fd);
+            free(conn);
+            continue;
+        }
         ak_buf_init(&conn->in);
         ak_buf_init(&conn->out);
         ak_buf_init(&conn->h1_url);
@@ -1195,6 +1236,7 @@ static void ak_server_on_accept(ak_loop_t *loop, ak_io_t *io, unsigned events)
         ak_buf_init(&conn->h1_ctype);
         ak_io_init(&conn->io, fd, ak_conn_on_io, conn);
         if (ak_loop_io_start(loop, &conn->io, AK_IO_READ, NULL) != AK_OK) {
+            ak_tls_free(conn->tls);
             close(fd);
             free(conn);
             continue;
@@ -1227,6 +1269,7 @@ ak_http_server_t *ak_http_server_new(ak_loop_t *loop, const ak_http_server_optio
     server->loop = loop;
     server->handler = handler;
     server->ctx = ctx;
+    server->on_tls_error = opts->on_tls_error;
     server->max_body = opts->max_body_bytes ? opts->max_body_bytes : AK_HTTP_DEFAULT_MAX_BODY;
     server->max_connections =
         opts->max_connections ? opts->max_connections : AK_HTTP_DEFAULT_MAX_CONNECTIONS;
@@ -1243,6 +1286,7 @@ ak_http_server_t *ak_http_server_new(ak_loop_t *loop, const ak_http_server_optio
         free(server);
         return NULL;
     }
+    server->tls = ak_tls_ctx_ref(opts->tls);
     return server;
 }
 
@@ -1258,6 +1302,7 @@ void ak_http_server_stats(const ak_http_server_t *server, ak_http_server_stats_t
     out->connections_open = __atomic_load_n(&server->stats.connections_open, __ATOMIC_RELAXED);
     out->requests = __atomic_load_n(&server->stats.requests, __ATOMIC_RELAXED);
     out->bad_requests = __atomic_load_n(&server->stats.bad_requests, __ATOMIC_RELAXED);
+    out->tls_failures = __atomic_load_n(&server->stats.tls_failures, __ATOMIC_RELAXED);
 }
 
 void ak_http_respond(ak_http_request_t *req, int status, const char *content_type,
@@ -1307,5 +1352,6 @@ void ak_http_server_free(ak_http_server_t *server)
         ak_loop_timer_cancel(server->loop, server->accept_timer);
     ak_loop_io_stop(server->loop, &server->listen_io);
     close(server->listen_fd);
+    ak_tls_ctx_free(server->tls);
     free(server);
 }

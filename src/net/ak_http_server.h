@@ -8,6 +8,10 @@
  * Requests are handed to a handler with the whole body; the handler answers
  * now or later (the outbound connector answers after Kafka acknowledges),
  * always on the loop thread.
+ *
+ * With options.tls the port serves the same over TLS: ALPN offers h2 and
+ * http/1.1 (when the context lists them) and, as in cleartext, the first
+ * bytes after the handshake decide between HTTP/1.1 and HTTP/2.
  */
 #ifndef AK_HTTP_SERVER_H
 #define AK_HTTP_SERVER_H
@@ -17,6 +21,7 @@
 
 #include "common/ak_error.h"
 #include "net/ak_loop.h"
+#include "net/ak_tls.h"
 
 typedef struct ak_http_server ak_http_server_t;
 /* A request awaiting its response. Valid until ak_http_respond is called,
@@ -41,6 +46,12 @@ typedef struct ak_http_server_options {
     uint16_t port;           /* 0 = pick a free port */
     size_t max_body_bytes;   /* larger bodies get 413; default 16 MiB */
     size_t max_connections;  /* default 4096 */
+    ak_tls_ctx_t *tls;       /* server context: serve TLS; NULL: cleartext. The server
+                              * takes its own reference. */
+    /* Called (on the loop thread, with the handler's ctx) when a TLS handshake
+     * fails or a peer is refused; message names the peer address and the
+     * reason. The connection is closed. NULL: only counted. */
+    void (*on_tls_error)(void *ctx, const char *message);
 } ak_http_server_options_t;
 
 ak_http_server_t *ak_http_server_new(ak_loop_t *loop, const ak_http_server_options_t *opts,
@@ -54,6 +65,7 @@ typedef struct ak_http_server_stats {
     uint64_t connections_open;     /* now */
     uint64_t requests;             /* delivered to the handler */
     uint64_t bad_requests;         /* answered by the server itself: 400, 413 */
+    uint64_t tls_failures;         /* connections closed on a TLS failure */
 } ak_http_server_stats_t;
 void ak_http_server_stats(const ak_http_server_t *server, ak_http_server_stats_t *out);
 /* Sends the response (Content-Length framed) and releases req. */

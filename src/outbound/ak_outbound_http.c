@@ -90,22 +90,44 @@ static void ak_ob_http_handler(void *ctx, ak_http_request_t *http, const ak_http
     ak_ob_process(ob, &hr->req, frame.body, (size_t)frame.header.size, info->local_port);
 }
 
+/* A TLS handshake failed or a peer was refused: the server closed it. */
+static void ak_ob_http_tls_error(void *ctx, const char *message)
+{
+    (void)ctx;
+    ak_log(AK_LOG_WARN, "outbound", "closing an XDR connection (HTTP over TLS): %s", message);
+}
+
+static ak_status_t ak_ob_http_listen(ak_outbound_t *ob, const ak_ob_listen_t *where, ak_tls_ctx_t *tls,
+                                     ak_error_t *err)
+{
+    ak_http_server_options_t opts = {0};
+    opts.host = where->host;
+    opts.port = where->port;
+    opts.tls = tls;
+    opts.on_tls_error = ak_ob_http_tls_error;
+    ak_http_server_t *server = ak_http_server_new(ob->loop, &opts, ak_ob_http_handler, ob, err);
+    if (!server)
+        return AK_ERR_IO;
+    ob->http[ob->n_http++] = server;
+    ob->listeners[ob->n_listeners].port = ak_http_server_port(server);
+    ob->listeners[ob->n_listeners].fd = -1;
+    ob->n_listeners++;
+    ak_log(AK_LOG_INFO, "outbound", "listening for XDR (%s) on %s:%u",
+           tls ? "HTTP/1.1 and HTTP/2 over TLS" : "HTTP/1.1 and h2c", *opts.host ? opts.host : "0.0.0.0",
+           ak_http_server_port(server));
+    return AK_OK;
+}
+
+/* Plain ports first, then TLS ports (ak_outbound_port's order). Each server
+ * holds its own reference to the TLS context. */
 ak_status_t ak_ob_http_start(ak_outbound_t *ob, const ak_ob_settings_t *settings, ak_error_t *err)
 {
-    for (size_t i = 0; i < settings->n_listen; i++) {
-        ak_http_server_options_t opts = {0};
-        opts.host = settings->listen[i].host;
-        opts.port = settings->listen[i].port;
-        ak_http_server_t *server = ak_http_server_new(ob->loop, &opts, ak_ob_http_handler, ob, err);
-        if (!server)
+    for (size_t i = 0; i < settings->n_listen; i++)
+        if (ak_ob_http_listen(ob, &settings->listen[i], NULL, err) != AK_OK)
             return AK_ERR_IO;
-        ob->http[ob->n_http++] = server;
-        ob->listeners[ob->n_listeners].port = ak_http_server_port(server);
-        ob->listeners[ob->n_listeners].fd = -1;
-        ob->n_listeners++;
-        ak_log(AK_LOG_INFO, "outbound", "listening for XDR (HTTP/1.1 and h2c) on %s:%u",
-               *opts.host ? opts.host : "0.0.0.0", ak_http_server_port(server));
-    }
+    for (size_t i = 0; i < settings->n_tls_listen; i++)
+        if (ak_ob_http_listen(ob, &settings->tls_listen[i], settings->tls, err) != AK_OK)
+            return AK_ERR_IO;
     return AK_OK;
 }
 

@@ -15,6 +15,7 @@
 #include "kafka/ak_producer.h"
 #include "net/ak_http_server.h"
 #include "net/ak_loop.h"
+#include "net/ak_tls.h"
 #include "outbound/ak_outbound.h"
 
 #define AK_OB_MAX_LISTENERS 16
@@ -38,6 +39,10 @@ typedef struct ak_ob_listen {
 typedef struct ak_ob_settings {
     ak_ob_listen_t listen[AK_OB_MAX_LISTENERS];
     size_t n_listen;
+    ak_ob_listen_t tls_listen[AK_OB_MAX_LISTENERS]; /* service.tls: address x port */
+    size_t n_tls_listen;
+    ak_tls_ctx_t *tls;         /* server context for tls_listen (one reference, dropped by
+                                * ak_ob_settings_free); NULL without service.tls */
     bool http;                 /* service.protocol HTTP_1_1 / HTTP_2 */
     ak_ob_listen_t manage;
     bool manage_port_set;
@@ -63,6 +68,7 @@ typedef struct ak_ob_listener {
     ak_outbound_t *ob;
     int fd;
     uint16_t port;
+    ak_tls_ctx_t *tls;         /* a TLS port: the context (ob->tls); NULL: plain */
     ak_io_t io;
 } ak_ob_listener_t;
 
@@ -87,6 +93,7 @@ struct ak_outbound {
     size_t n_listeners;
     ak_ob_conn_t *conns;
     bool reading_paused;
+    ak_tls_ctx_t *tls;         /* the TLS listeners' context (a reference) */
     /* HTTP receiver */
     ak_http_server_t *http[AK_OB_MAX_LISTENERS];
     size_t n_http;

@@ -35,6 +35,7 @@ struct ak_ob_conn {
     ak_outbound_t *ob;
     ak_io_t io;
     uint16_t listen_port;
+    ak_tls_t *tls;    /* a TLS port's connection; NULL: plaintext */
     ak_buf_t in;
     ak_buf_t out;
     size_t out_sent;
@@ -64,6 +65,8 @@ static void ak_ob_conn_close(ak_ob_conn_t *conn, const char *why)
     ak_outbound_t *ob = conn->ob;
     conn->closed = true;
     ak_loop_io_stop(ob->loop, &conn->io);
+    ak_tls_free(conn->tls);
+    conn->tls = NULL;
     close(conn->io.fd);
     if (conn->prev)
         conn->prev->next = conn->next;
@@ -80,6 +83,37 @@ static void ak_ob_conn_close(ak_ob_conn_t *conn, const char *why)
         ak_loop_defer(ob->loop, ak_ob_conn_free, conn);
 }
 
+/* What read() and write() answer for a TLS result: EAGAIN while TLS waits,
+ * EPROTO once it failed (logged here with the peer and the reason). */
+static ssize_t ak_ob_conn_tls_result(ak_ob_conn_t *conn, ssize_t n)
+{
+    if (n >= 0)
+        return n;
+    if (n == AK_TLS_AGAIN) {
+        errno = EAGAIN;
+        return -1;
+    }
+    ak_log(AK_LOG_WARN, "outbound", "closing an XDR connection (TLS port %u): %s", conn->listen_port,
+           ak_tls_error(conn->tls));
+    errno = EPROTO;
+    return -1;
+}
+
+/* read() and write() on the connection: through TLS on a TLS port. */
+static ssize_t ak_ob_conn_read(ak_ob_conn_t *conn, void *buf, size_t cap)
+{
+    if (!conn->tls)
+        return read(conn->io.fd, buf, cap);
+    return ak_ob_conn_tls_result(conn, ak_tls_read(conn->tls, buf, cap));
+}
+
+static ssize_t ak_ob_conn_write(ak_ob_conn_t *conn, const void *data, size_t len)
+{
+    if (!conn->tls)
+        return write(conn->io.fd, data, len);
+    return ak_ob_conn_tls_result(conn, ak_tls_write(conn->tls, data, len));
+}
+
 static unsigned ak_ob_conn_events(const ak_ob_conn_t *conn)
 {
     unsigned events = 0;
@@ -87,13 +121,15 @@ static unsigned ak_ob_conn_events(const ak_ob_conn_t *conn)
         events |= AK_IO_READ;
     if (conn->out_sent < conn->out.len)
         events |= AK_IO_WRITE;
+    if (conn->tls)
+        events |= ak_tls_wanted_events(conn->tls);
     return events;
 }
 
 static void ak_ob_conn_flush(ak_ob_conn_t *conn)
 {
     while (conn->out_sent < conn->out.len) {
-        ssize_t n = write(conn->io.fd, conn->out.data + conn->out_sent, conn->out.len - conn->out_sent);
+        ssize_t n = ak_ob_conn_write(conn, conn->out.data + conn->out_sent, conn->out.len - conn->out_sent);
         if (n > 0) {
             conn->out_sent += (size_t)n;
             continue;
@@ -144,9 +180,10 @@ static void ak_ob_slot_answer(ak_outbound_t *ob, ak_ob_request_t *req, int code)
     ak_ob_conn_t *conn = slot->conn;
     slot->done = true;
     slot->code = (uint8_t)code;
+    conn->awaiting--;
     if (conn->closed) {
         /* nobody to answer: the shipper re-sends after its timeout */
-        if (--conn->awaiting == 0)
+        if (conn->awaiting == 0)
             ak_loop_defer(conn->ob->loop, ak_ob_conn_free, conn);
         return;
     }
@@ -230,6 +267,7 @@ static void ak_ob_conn_process(ak_ob_conn_t *conn)
         slot->conn = conn;
         slot->done = false;
         conn->count++;
+        conn->awaiting++; /* every slot is answered once, by ak_ob_slot_answer */
         ob->stats.bytes_received += consumed;
         if (!body) {
             ob->stats.requests_total++;
@@ -239,9 +277,7 @@ static void ak_ob_conn_process(ak_ob_conn_t *conn)
             ak_ob_finish(ob, &slot->req, AK_RESULT_PARAMETER);
             continue;
         }
-        conn->awaiting++;
-        if (!ak_ob_process(ob, &slot->req, body, len, conn->listen_port))
-            conn->awaiting--; /* answered already */
+        ak_ob_process(ob, &slot->req, body, len, conn->listen_port);
     }
     ak_buf_free(&inflated);
     conn->in_batch = false;
@@ -283,6 +319,8 @@ static void ak_ob_conn_on_io(ak_loop_t *loop, ak_io_t *io, unsigned events)
     ak_ob_conn_t *conn = io->data;
     if (conn->closed)
         return;
+    if (conn->tls && (events & AK_IO_WRITE) && (ak_tls_wanted_events(conn->tls) & AK_IO_WRITE))
+        events |= AK_IO_READ; /* a TLS read waited for the socket to take handshake bytes */
     if (events & AK_IO_WRITE) {
         ak_ob_conn_flush(conn);
         if (conn->closed)
@@ -296,7 +334,7 @@ static void ak_ob_conn_on_io(ak_loop_t *loop, ak_io_t *io, unsigned events)
             ak_ob_conn_close(conn, "out of memory");
             return;
         }
-        ssize_t n = read(io->fd, conn->in.data + conn->in.len, conn->in.cap - conn->in.len);
+        ssize_t n = ak_ob_conn_read(conn, conn->in.data + conn->in.len, conn->in.cap - conn->in.len);
         if (n > 0) {
             conn->in.len += (size_t)n;
             if ((size_t)n < chunk)
@@ -329,10 +367,16 @@ static void ak_ob_on_accept(ak_loop_t *loop, ak_io_t *io, unsigned events)
         }
         conn->ob = ob;
         conn->listen_port = listener->port;
+        if (listener->tls && !(conn->tls = ak_tls_new(listener->tls, fd, NULL))) {
+            close(fd);
+            free(conn);
+            continue;
+        }
         ak_buf_init(&conn->in);
         ak_buf_init(&conn->out);
         ak_io_init(&conn->io, fd, ak_ob_conn_on_io, conn);
         if (ak_loop_io_start(loop, &conn->io, ob->reading_paused ? 0 : AK_IO_READ, NULL) != AK_OK) {
+            ak_tls_free(conn->tls);
             close(fd);
             free(conn);
             continue;
@@ -345,25 +389,39 @@ static void ak_ob_on_accept(ak_loop_t *loop, ak_io_t *io, unsigned events)
     }
 }
 
+static ak_status_t ak_ob_tcp_listen(ak_outbound_t *ob, const ak_ob_listen_t *where, ak_tls_ctx_t *tls,
+                                    ak_error_t *err)
+{
+    ak_ob_listener_t *l = &ob->listeners[ob->n_listeners];
+    uint16_t bound = 0;
+    int fd = ak_sock_listen(where->host, where->port, 512, &bound, err);
+    if (fd < 0)
+        return AK_ERR_IO;
+    l->ob = ob;
+    l->fd = fd;
+    l->port = bound;
+    l->tls = tls;
+    ak_io_init(&l->io, fd, ak_ob_on_accept, l);
+    ob->n_listeners++;
+    if (ak_loop_io_start(ob->loop, &l->io, AK_IO_READ, err) != AK_OK)
+        return AK_ERR_IO;
+    ak_log(AK_LOG_INFO, "outbound", "listening for XDR (wire protocol%s) on %s:%u", tls ? " over TLS" : "",
+           *where->host ? where->host : "0.0.0.0", bound);
+    return AK_OK;
+}
+
+/* Plain ports first, then TLS ports (ak_outbound_port's order). */
 ak_status_t ak_ob_tcp_start(ak_outbound_t *ob, const ak_ob_settings_t *settings, ak_error_t *err)
 {
     ob->ack_buffering = settings->ack_buffering;
-    for (size_t i = 0; i < settings->n_listen; i++) {
-        ak_ob_listener_t *l = &ob->listeners[ob->n_listeners];
-        uint16_t bound = 0;
-        int fd = ak_sock_listen(settings->listen[i].host, settings->listen[i].port, 512, &bound, err);
-        if (fd < 0)
+    for (size_t i = 0; i < settings->n_listen; i++)
+        if (ak_ob_tcp_listen(ob, &settings->listen[i], NULL, err) != AK_OK)
             return AK_ERR_IO;
-        l->ob = ob;
-        l->fd = fd;
-        l->port = bound;
-        ak_io_init(&l->io, fd, ak_ob_on_accept, l);
-        ob->n_listeners++;
-        if (ak_loop_io_start(ob->loop, &l->io, AK_IO_READ, err) != AK_OK)
+    if (settings->n_tls_listen)
+        ob->tls = ak_tls_ctx_ref(settings->tls);
+    for (size_t i = 0; i < settings->n_tls_listen; i++)
+        if (ak_ob_tcp_listen(ob, &settings->tls_listen[i], ob->tls, err) != AK_OK)
             return AK_ERR_IO;
-        ak_log(AK_LOG_INFO, "outbound", "listening for XDR (wire protocol) on %s:%u",
-               *settings->listen[i].host ? settings->listen[i].host : "0.0.0.0", bound);
-    }
     return AK_OK;
 }
 
@@ -387,4 +445,6 @@ void ak_ob_tcp_free(ak_outbound_t *ob)
         if (conn->awaiting)
             ak_loop_defer(ob->loop, ak_ob_conn_free, conn); /* the producer is gone: no report will come */
     }
+    ak_tls_ctx_free(ob->tls);
+    ob->tls = NULL;
 }
