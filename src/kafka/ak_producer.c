@@ -106,10 +106,10 @@ ak_producer_t *ak_producer_new(ak_loop_t *loop, const ak_producer_prop_t *props,
 
     /* Our defaults first, so the user's properties override them. */
     static const ak_producer_prop_t defaults[] = {
-        {"acks", "all"},
-        {"enable.idempotence", "true"},
-        {"statistics.interval.ms", "1000"},
-        {"linger.ms", "5"},
+        {"acks", "all", NULL},
+        {"enable.idempotence", "true", NULL},
+        {"statistics.interval.ms", "1000", NULL},
+        {"linger.ms", "5", NULL},
     };
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         if (!ak_producer_user_set(props, n_props, defaults[i].name))
@@ -119,7 +119,9 @@ ak_producer_t *ak_producer_new(ak_loop_t *loop, const ak_producer_prop_t *props,
         if (strcmp(props[i].name, "key.serializer") == 0 || strcmp(props[i].name, "value.serializer") == 0)
             continue;
         if (rd_kafka_conf_set(conf, props[i].name, props[i].value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-            ak_error_set(err, AK_ERR_INVALID_ARG, "producer-props.%s: %s", props[i].name, errstr);
+            ak_error_set(err, AK_ERR_INVALID_ARG, "%s%sproducer-props.%s: %s (librdkafka)",
+                         props[i].where ? props[i].where : "", props[i].where ? ": " : "",
+                         props[i].name, errstr);
             rd_kafka_conf_destroy(conf);
             free(prod);
             return NULL;

@@ -27,6 +27,7 @@ typedef struct ak_producer ak_producer_t;
 typedef struct ak_producer_prop {
     const char *name;
     const char *value;
+    const char *where; /* "FILE:LINE" of the property, for messages; may be NULL */
 } ak_producer_prop_t;
 
 /* err is 0 (RD_KAFKA_RESP_ERR_NO_ERROR) on success. */

@@ -271,10 +271,8 @@ ak_status_t ak_outbound_check(ak_loop_t *loop, const ak_outbound_config_t *cfg, 
         return st;
     ak_producer_t *prod = ak_producer_new(loop, settings.producer_props, settings.n_producer_props,
                                           NULL, NULL, err);
-    if (!prod) {
+    if (!prod)
         st = err ? err->status : AK_ERR_INVALID_ARG;
-        ak_error_prefix(err, "%s", cfg->path ? cfg->path : "config");
-    }
     ak_producer_free(prod, 0);
     for (size_t i = 0; st == AK_OK && i < settings.n_formats; i++) {
         ak_formatter_t *fmt = ak_formatter_new(settings.formats[i], err);

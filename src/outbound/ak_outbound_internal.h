@@ -52,6 +52,7 @@ typedef struct ak_ob_settings {
     bool ack_buffering;
     ak_producer_prop_t *producer_props;
     size_t n_producer_props;
+    char (*producer_prop_where)[300]; /* "FILE:LINE" per property */
     const ak_format_config_t **formats; /* every distinct format section */
     size_t n_formats;
 } ak_ob_settings_t;

@@ -88,9 +88,16 @@ ak_status_t ak_ob_settings_from_config(const ak_outbound_config_t *cfg, ak_ob_se
         st->producer_props = calloc(st->n_producer_props, sizeof *st->producer_props);
         if (!st->producer_props)
             return ak_error_set(err, AK_ERR_NOMEM, "no memory for producer properties");
-        for (size_t i = 0; i < st->n_producer_props; i++)
+        st->producer_prop_where = calloc(st->n_producer_props, sizeof *st->producer_prop_where);
+        if (!st->producer_prop_where)
+            return ak_error_set(err, AK_ERR_NOMEM, "no memory for producer properties");
+        for (size_t i = 0; i < st->n_producer_props; i++) {
+            snprintf(st->producer_prop_where[i], sizeof st->producer_prop_where[i], "%s:%u",
+                     cfg->path ? cfg->path : "config", cfg->producer_props.items[i].line);
             st->producer_props[i] = (ak_producer_prop_t){cfg->producer_props.items[i].name,
-                                                         cfg->producer_props.items[i].value};
+                                                         cfg->producer_props.items[i].value,
+                                                         st->producer_prop_where[i]};
+        }
     }
     st->n_formats = ak_outbound_config_format_count(cfg);
     if (st->n_formats) {
@@ -110,6 +117,8 @@ ak_status_t ak_ob_settings_from_config(const ak_outbound_config_t *cfg, ak_ob_se
 void ak_ob_settings_free(ak_ob_settings_t *st)
 {
     free(st->producer_props);
+    free(st->producer_prop_where);
+    st->producer_prop_where = NULL;
     free(st->formats);
     ak_tls_ctx_free(st->tls);
     st->producer_props = NULL;
