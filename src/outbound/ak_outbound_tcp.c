@@ -47,6 +47,7 @@ struct ak_ob_conn {
     bool blocked;     /* stopped reading: no free slot */
     bool in_batch;    /* processing a read: answers leave at its end */
     bool flush_queued;/* a deferred flush is pending */
+    bool process_queued; /* a deferred pass over buffered frames is pending */
 };
 
 static void ak_ob_conn_free(ak_loop_t *loop, void *arg)
@@ -148,6 +149,17 @@ static void ak_ob_conn_flush(ak_ob_conn_t *conn)
     ak_loop_io_set(conn->ob->loop, &conn->io, ak_ob_conn_events(conn));
 }
 
+static void ak_ob_conn_process(ak_ob_conn_t *conn);
+
+static void ak_ob_conn_deferred_process(ak_loop_t *loop, void *arg)
+{
+    (void)loop;
+    ak_ob_conn_t *conn = arg;
+    conn->process_queued = false;
+    if (!conn->closed && !conn->blocked && !conn->ob->reading_paused && conn->in.len)
+        ak_ob_conn_process(conn);
+}
+
 /* Moves answered slots at the head into the output buffer, in order. */
 static void ak_ob_conn_collect(ak_ob_conn_t *conn)
 {
@@ -161,6 +173,11 @@ static void ak_ob_conn_collect(ak_ob_conn_t *conn)
     if (any && conn->blocked && conn->count < AK_OB_SLOTS) {
         conn->blocked = false;
         ak_loop_io_set(conn->ob->loop, &conn->io, ak_ob_conn_events(conn));
+        /* Frames read before the connection filled up are already in the
+         * buffer: no socket event will announce them, so pick them up. */
+        if (conn->in.len && !conn->process_queued &&
+            ak_loop_defer(conn->ob->loop, ak_ob_conn_deferred_process, conn))
+            conn->process_queued = true;
     }
 }
 

@@ -197,3 +197,32 @@ test('management API: health, metrics and Prometheus', async (t) => {
   assert.equal(m['connections-active'], 1);
   assert.ok(m['ack-latency-us'].count >= 1);
 });
+
+test('a connection with more notifications in flight than it has reply slots is answered in full', async (t) => {
+  const { kafka, port } = await stack(t);
+  // 5000 pipelined writes (the per-connection reply ring holds 4096): the
+  // connection must stop reading, drain, resume on frames it already read,
+  // and answer every one, in order.
+  const n = 5000;
+  const frames = [];
+  for (let i = 0; i < n; i++) {
+    const digest = Buffer.alloc(20);
+    digest.writeUInt32BE(i, 0);
+    const field = (type, data) => Buffer.concat([Buffer.from([0, 0, 0, 0]), Buffer.from([type]), data]);
+    const fields = [field(0, Buffer.from('test')), field(1, Buffer.from('many')), field(4, digest)];
+    for (const f of fields) f.writeUInt32BE(f.length - 4, 0);
+    const op = Buffer.concat([Buffer.from([0, 0, 0, 0, 2, 1, 0, 1]), Buffer.from('v'), Buffer.alloc(8)]);
+    op.writeUInt32BE(op.length - 4, 0);
+    op.writeBigInt64BE(BigInt(i), op.length - 8);
+    const header = Buffer.from([22, 0x10, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1]);
+    const body = Buffer.concat([header, ...fields, op]);
+    const proto = Buffer.alloc(8);
+    proto.writeBigUInt64BE((2n << 56n) | (3n << 48n) | BigInt(body.length));
+    frames.push(proto, body);
+  }
+  const r = await rawExchange(port, Buffer.concat(frames), 30 * n, 30000);
+  assert.equal(r.got.length, 30 * n, `replies for ${r.got.length / 30} of ${n}`);
+  for (let i = 0; i < n; i++) assert.equal(r.got[30 * i + 13], 0, `reply ${i} code`);
+  const msgs = await consume(kafka.bootstrap, 'flat', n, 30000);
+  assert.equal(msgs.length, n);
+});
