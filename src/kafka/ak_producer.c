@@ -119,9 +119,9 @@ ak_producer_t *ak_producer_new(ak_loop_t *loop, const ak_producer_prop_t *props,
         if (strcmp(props[i].name, "key.serializer") == 0 || strcmp(props[i].name, "value.serializer") == 0)
             continue;
         if (rd_kafka_conf_set(conf, props[i].name, props[i].value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-            ak_error_set(err, AK_ERR_INVALID_ARG, "%s%sproducer-props.%s: %s (librdkafka)",
+            ak_error_set(err, AK_ERR_INVALID_ARG, "%s%sproducer-props.%s: %s (librdkafka), got \"%s\"",
                          props[i].where ? props[i].where : "", props[i].where ? ": " : "",
-                         props[i].name, errstr);
+                         props[i].name, errstr, props[i].value);
             rd_kafka_conf_destroy(conf);
             free(prod);
             return NULL;

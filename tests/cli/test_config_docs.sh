@@ -3,21 +3,9 @@
 # reference never goes stale. Regenerate: build/aerokafka config-docs > docs/CONFIGURATION.md
 # Usage: test_config_docs.sh path/to/aerokafka
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 ak=$1
 root=$(cd "$(dirname "$0")/../.." && pwd)
-fails=0
-pass=0
-
-check() { # description, expected, actual
-  if [ "$2" == "$3" ]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL: $1"
-    echo "  expected: $2"
-    echo "  actual:   $3"
-    fails=$((fails + 1))
-  fi
-}
 
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

@@ -2,30 +2,8 @@
 # `aerokafka kafka-dev` as a user runs it, driven with kcat.
 # Usage: test_kafka_dev_cli.sh path/to/aerokafka
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 ak=$1
-fails=0
-pass=0
-
-check() { # description, expected, actual
-  if [ "$2" == "$3" ]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL: $1"
-    echo "  expected: $2"
-    echo "  actual:   $3"
-    fails=$((fails + 1))
-  fi
-}
-
-contains() { # description, needle, haystack
-  if [[ "$3" == *"$2"* ]]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL: $1: '$2' not in:"
-    echo "$3" | head -5
-    fails=$((fails + 1))
-  fi
-}
 
 if ! command -v kcat >/dev/null; then
   echo "FAIL: kcat is not installed (Debian package kcat)"

@@ -2,30 +2,8 @@
 # The `aerokafka wire` and `selfcheck` commands as a user runs them.
 # Usage: test_wire_cli.sh path/to/aerokafka
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 ak=$1
-fails=0
-pass=0
-
-check() { # description, expected, actual
-  if [ "$2" == "$3" ]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL: $1"
-    echo "  expected: $2"
-    echo "  actual:   $3"
-    fails=$((fails + 1))
-  fi
-}
-
-contains() { # description, needle, haystack
-  if [[ "$3" == *"$2"* ]]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL: $1: '$2' not in:"
-    echo "$3" | head -5
-    fails=$((fails + 1))
-  fi
-}
 
 # The issue's acceptance example and official vectors.
 check "digest of set/\"s\"" $'digest 607cddba7cd111745ef0a3d783d57f0e83c8f311\npartition 3168' \

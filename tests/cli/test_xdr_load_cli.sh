@@ -2,9 +2,8 @@
 # `aerokafka xdr-load` as a user runs it, against `aerokafka xdr-sink`.
 # Usage: test_xdr_load_cli.sh path/to/aerokafka
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 ak=$1
-fails=0
-pass=0
 tmp=$(mktemp -d)
 sink_pids=()
 cleanup() {
@@ -12,27 +11,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-check() { # description, expected, actual
-  if [ "$2" == "$3" ]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL: $1"
-    echo "  expected: $2"
-    echo "  actual:   $3"
-    fails=$((fails + 1))
-  fi
-}
-
-contains() { # description, needle, haystack
-  if [[ "$3" == *"$2"* ]]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL: $1: '$2' not in:"
-    echo "$3" | head -5
-    fails=$((fails + 1))
-  fi
-}
 
 # field NAME JSON: the integer value of "NAME" in a compact JSON summary
 field() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$2"; }

@@ -3,9 +3,8 @@
 # and h2c answers, --answer, --print, and a clean exit on SIGTERM.
 # Usage: test_xdr_sink_cli.sh path/to/aerokafka
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 ak=$1
-fails=0
-pass=0
 work=$(mktemp -d)
 sink_pid=
 cleanup() {
@@ -13,27 +12,6 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-check() { # description, expected, actual
-  if [ "$2" == "$3" ]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL: $1"
-    echo "  expected: $2"
-    echo "  actual:   $3"
-    fails=$((fails + 1))
-  fi
-}
-
-contains() { # description, needle, haystack
-  if [[ "$3" == *"$2"* ]]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL: $1: '$2' not in:"
-    echo "$3" | head -5
-    fails=$((fails + 1))
-  fi
-}
 
 # The spec's put example (section 8): one AS_MSG frame.
 put_hex="02 03 00 00 00 00 00 52 16 00 01 00 00 00 00000000 00000000 000003e8 0003 0001
