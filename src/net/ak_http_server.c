@@ -1273,7 +1273,8 @@ ak_http_server_t *ak_http_server_new(ak_loop_t *loop, const ak_http_server_optio
     server->max_body = opts->max_body_bytes ? opts->max_body_bytes : AK_HTTP_DEFAULT_MAX_BODY;
     server->max_connections =
         opts->max_connections ? opts->max_connections : AK_HTTP_DEFAULT_MAX_CONNECTIONS;
-    server->listen_fd = ak_sock_listen(opts->host, opts->port, 1024, &server->port, err);
+    server->listen_fd = ak_sock_listen_shared(opts->host, opts->port, 1024, opts->reuse_port,
+                                              &server->port, err);
     if (server->listen_fd < 0) {
         ak_error_prefix(err, "http server");
         free(server);

@@ -16,6 +16,7 @@
 #ifndef AK_HTTP_SERVER_H
 #define AK_HTTP_SERVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,6 +53,7 @@ typedef struct ak_http_server_options {
      * fails or a peer is refused; message names the peer address and the
      * reason. The connection is closed. NULL: only counted. */
     void (*on_tls_error)(void *ctx, const char *message);
+    bool reuse_port;         /* share the port with other loops' servers (SO_REUSEPORT) */
 } ak_http_server_options_t;
 
 ak_http_server_t *ak_http_server_new(ak_loop_t *loop, const ak_http_server_options_t *opts,

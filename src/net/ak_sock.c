@@ -39,6 +39,12 @@ void ak_sock_set_nodelay(int fd)
 int ak_sock_listen(const char *host, uint16_t port, int backlog, uint16_t *bound_port,
                    ak_error_t *err)
 {
+    return ak_sock_listen_shared(host, port, backlog, false, bound_port, err);
+}
+
+int ak_sock_listen_shared(const char *host, uint16_t port, int backlog, bool reuse_port,
+                          uint16_t *bound_port, ak_error_t *err)
+{
     struct addrinfo *ai;
     if (ak_sock_resolve(host, port, true, &ai, err) != 0)
         return -1;
@@ -52,6 +58,8 @@ int ak_sock_listen(const char *host, uint16_t port, int backlog, uint16_t *bound
         }
         int one = 1;
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (reuse_port)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
         if (bind(fd, a->ai_addr, a->ai_addrlen) == 0 && listen(fd, backlog) == 0)
             break;
         last_errno = errno;

@@ -14,6 +14,10 @@
  * resolves). port 0 picks a free port; *bound_port receives the real one. */
 int ak_sock_listen(const char *host, uint16_t port, int backlog, uint16_t *bound_port,
                    ak_error_t *err);
+/* As ak_sock_listen; with reuse_port (SO_REUSEPORT) several sockets, one
+ * per event loop, share the port and the kernel spreads connections. */
+int ak_sock_listen_shared(const char *host, uint16_t port, int backlog, bool reuse_port,
+                          uint16_t *bound_port, ak_error_t *err);
 
 /* Starts a non-blocking connect; completion shows as writability. */
 int ak_sock_connect(const char *host, uint16_t port, ak_error_t *err);

@@ -175,12 +175,66 @@ bool ak_ob_full(const ak_outbound_t *ob)
     return ob->stats.requests_queued >= ob->max_in_flight;
 }
 
+/* ------------------------------------------------------------ totals */
+
+static void ak_ob_add_stats(ak_outbound_stats_t *into, const ak_outbound_stats_t *from)
+{
+    into->connections_active += from->connections_active;
+    into->connections_closed += from->connections_closed;
+    into->requests_total += from->requests_total;
+    into->requests_success += from->requests_success;
+    into->requests_error += from->requests_error;
+    into->requests_parse_error += from->requests_parse_error;
+    into->requests_format_error += from->requests_format_error;
+    into->requests_skipped += from->requests_skipped;
+    into->requests_queued += from->requests_queued;
+    into->kafka_errors += from->kafka_errors;
+    into->bytes_received += from->bytes_received;
+    into->paused += from->paused;
+    if (from->lag_ms > into->lag_ms)
+        into->lag_ms = from->lag_ms;
+    ak_histogram_merge(&into->ack_latency_us, &from->ack_latency_us);
+}
+
+void ak_ob_total_stats(const ak_outbound_t *ob, ak_outbound_stats_t *total)
+{
+    *total = ob->stats;
+    for (size_t i = 0; i < ob->n_siblings; i++) {
+        ak_outbound_t *sib = ob->siblings[i];
+        pthread_mutex_lock(&sib->published_lock);
+        ak_ob_add_stats(total, &sib->published);
+        pthread_mutex_unlock(&sib->published_lock);
+    }
+}
+
+/* Other workers publish their counters for worker 0 to add up. */
+static void ak_ob_publish(ak_loop_t *loop, void *arg)
+{
+    ak_outbound_t *ob = arg;
+    pthread_mutex_lock(&ob->published_lock);
+    ob->published = ob->stats;
+    pthread_mutex_unlock(&ob->published_lock);
+    ob->publish_timer = ak_loop_timer(loop, 200, ak_ob_publish, ob);
+}
+
+void ak_outbound_link(ak_outbound_t *primary, ak_outbound_t *const *others, size_t n)
+{
+    primary->siblings = calloc(n ? n : 1, sizeof *primary->siblings);
+    if (!primary->siblings)
+        return;
+    for (size_t i = 0; i < n; i++)
+        primary->siblings[i] = others[i];
+    primary->n_siblings = n;
+}
+
 /* ------------------------------------------------------------ ticker */
 
 static void ak_ob_ticker(ak_loop_t *loop, void *arg)
 {
     ak_outbound_t *ob = arg;
-    ak_outbound_stats_t *s = &ob->stats;
+    ak_outbound_stats_t total;
+    ak_ob_total_stats(ob, &total);
+    ak_outbound_stats_t *s = &total;
     ak_log(AK_LOG_INFO, "stats",
            "connections %llu active %llu closed; requests %llu total, %llu success, %llu error "
            "(%llu parse, %llu format, %llu kafka), %llu skipped, %llu queued; ack latency p50 %llu us "
@@ -200,6 +254,12 @@ static void ak_ob_ticker(ak_loop_t *loop, void *arg)
 
 ak_outbound_t *ak_outbound_new(ak_loop_t *loop, const ak_outbound_config_t *cfg, ak_error_t *err)
 {
+    return ak_outbound_new_worker(loop, cfg, 0, 1, err);
+}
+
+ak_outbound_t *ak_outbound_new_worker(ak_loop_t *loop, const ak_outbound_config_t *cfg, int worker,
+                                      int workers, ak_error_t *err)
+{
     ak_outbound_t *ob = calloc(1, sizeof *ob);
     if (!ob) {
         ak_error_set(err, AK_ERR_NOMEM, "no memory for the outbound connector");
@@ -207,6 +267,9 @@ ak_outbound_t *ak_outbound_new(ak_loop_t *loop, const ak_outbound_config_t *cfg,
     }
     ob->loop = loop;
     ob->cfg = cfg;
+    ob->worker = worker;
+    ob->workers = workers > 0 ? workers : 1;
+    pthread_mutex_init(&ob->published_lock, NULL);
     ak_arena_init(&ob->arena, 65536);
     ak_buf_init(&ob->topic);
     ak_buf_init(&ob->value);
@@ -215,13 +278,12 @@ ak_outbound_t *ak_outbound_new(ak_loop_t *loop, const ak_outbound_config_t *cfg,
     ak_ob_settings_t settings;
     if (ak_ob_settings_from_config(cfg, &settings, err) != AK_OK)
         goto fail;
-    ob->max_in_flight = settings.max_concurrent_records;
+    /* the in-flight bound is the connector's: each pipeline takes its share */
+    ob->max_in_flight = settings.max_concurrent_records / (size_t)ob->workers;
+    if (ob->max_in_flight == 0)
+        ob->max_in_flight = 1;
     ob->ticker_ms = settings.ticker_ms;
     ob->read_chunk = settings.read_chunk;
-    if (cfg->service.io_threads > 1 || cfg->service.worker_threads > 1)
-        ak_log(AK_LOG_WARN, "outbound",
-               "service.io-threads / worker-threads: this version runs the receivers and the "
-               "pipeline on one thread (librdkafka adds its own); the values are not used");
 
     ob->producer = ak_producer_new(loop, settings.producer_props, settings.n_producer_props,
                                    ak_ob_on_delivery, ob, err);
@@ -251,10 +313,12 @@ ak_outbound_t *ak_outbound_new(ak_loop_t *loop, const ak_outbound_config_t *cfg,
     } else if (ak_ob_tcp_start(ob, &settings, err) != AK_OK) {
         goto fail;
     }
-    if (settings.manage_port_set && ak_ob_manage_start(ob, &settings, err) != AK_OK)
+    if (worker == 0 && settings.manage_port_set && ak_ob_manage_start(ob, &settings, err) != AK_OK)
         goto fail;
-    if (ob->ticker_ms)
+    if (worker == 0 && ob->ticker_ms)
         ob->ticker = ak_loop_timer(loop, ob->ticker_ms, ak_ob_ticker, ob);
+    if (worker != 0)
+        ob->publish_timer = ak_loop_timer(loop, 200, ak_ob_publish, ob);
     ak_ob_settings_free(&settings);
     return ob;
 fail:
@@ -308,6 +372,8 @@ void ak_outbound_free(ak_outbound_t *ob, int timeout_ms)
         return;
     if (ob->ticker)
         ak_loop_timer_cancel(ob->loop, ob->ticker);
+    if (ob->publish_timer)
+        ak_loop_timer_cancel(ob->loop, ob->publish_timer);
     ak_ob_tcp_stop_listening(ob);
     /* Deliveries in flight still answer their connections while we wait;
      * the loop no longer runs, so answers are written at once. */
@@ -329,5 +395,7 @@ void ak_outbound_free(ak_outbound_t *ob, int timeout_ms)
     ak_buf_free(&ob->topic);
     ak_buf_free(&ob->value);
     ak_buf_free(&ob->key);
+    free(ob->siblings);
+    pthread_mutex_destroy(&ob->published_lock);
     free(ob);
 }

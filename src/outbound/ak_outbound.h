@@ -43,9 +43,22 @@ typedef struct ak_outbound_stats {
 ak_status_t ak_outbound_check(ak_loop_t *loop, const ak_outbound_config_t *cfg, ak_error_t *err);
 
 ak_outbound_t *ak_outbound_new(ak_loop_t *loop, const ak_outbound_config_t *cfg, ak_error_t *err);
+
+/* Several pipelines in one process: instance `worker` (0-based) of
+ * `workers`, each on a loop thread of its own with its own producer. They
+ * share the listening ports (SO_REUSEPORT: the kernel spreads XDR
+ * connections over them). Worker 0 also serves the management API and the
+ * stats line, with every instance's counters added up (ak_outbound_link).
+ * ak_outbound_new is worker 0 of 1. */
+ak_outbound_t *ak_outbound_new_worker(ak_loop_t *loop, const ak_outbound_config_t *cfg, int worker,
+                                      int workers, ak_error_t *err);
+/* Gives worker 0 the other instances, whose counters it adds up. Call
+ * before the loops run; the others must outlive worker 0's use of them. */
+void ak_outbound_link(ak_outbound_t *primary, ak_outbound_t *const *others, size_t n);
 /* Ports actually bound (service ports in order, then the manage port). */
 uint16_t ak_outbound_port(const ak_outbound_t *ob, size_t index);
 uint16_t ak_outbound_manage_port(const ak_outbound_t *ob);
+/* This instance's counters (loop thread only). */
 void ak_outbound_stats(const ak_outbound_t *ob, ak_outbound_stats_t *stats);
 /* Stops listening, waits up to timeout_ms for deliveries in flight (their
  * answers are still sent), then frees everything. */

@@ -105,6 +105,7 @@ static ak_status_t ak_ob_http_listen(ak_outbound_t *ob, const ak_ob_listen_t *wh
     opts.port = where->port;
     opts.tls = tls;
     opts.on_tls_error = ak_ob_http_tls_error;
+    opts.reuse_port = ob->workers > 1;
     ak_http_server_t *server = ak_http_server_new(ob->loop, &opts, ak_ob_http_handler, ob, err);
     if (!server)
         return AK_ERR_IO;
@@ -112,9 +113,10 @@ static ak_status_t ak_ob_http_listen(ak_outbound_t *ob, const ak_ob_listen_t *wh
     ob->listeners[ob->n_listeners].port = ak_http_server_port(server);
     ob->listeners[ob->n_listeners].fd = -1;
     ob->n_listeners++;
-    ak_log(AK_LOG_INFO, "outbound", "listening for XDR (%s) on %s:%u",
-           tls ? "HTTP/1.1 and HTTP/2 over TLS" : "HTTP/1.1 and h2c", *opts.host ? opts.host : "0.0.0.0",
-           ak_http_server_port(server));
+    if (ob->worker == 0)
+        ak_log(AK_LOG_INFO, "outbound", "listening for XDR (%s) on %s:%u",
+               tls ? "HTTP/1.1 and HTTP/2 over TLS" : "HTTP/1.1 and h2c", *opts.host ? opts.host : "0.0.0.0",
+               ak_http_server_port(server));
     return AK_OK;
 }
 
@@ -146,9 +148,8 @@ typedef struct ak_ob_metric {
     uint64_t value;
 } ak_ob_metric_t;
 
-static size_t ak_ob_metrics(const ak_outbound_t *ob, ak_ob_metric_t out[16])
+static size_t ak_ob_metrics(const ak_outbound_stats_t *s, ak_ob_metric_t out[16])
 {
-    const ak_outbound_stats_t *s = &ob->stats;
     size_t n = 0;
     out[n++] = (ak_ob_metric_t){"connections-active", "active", s->connections_active};
     out[n++] = (ak_ob_metric_t){"connections-closed", "closed", s->connections_closed};
@@ -167,19 +168,19 @@ static size_t ak_ob_metrics(const ak_outbound_t *ob, ak_ob_metric_t out[16])
 
 static const double ak_ob_quantiles[] = {0.5, 0.9, 0.99, 0.999};
 
-static void ak_ob_metrics_json(const ak_outbound_t *ob, ak_buf_t *out)
+static void ak_ob_metrics_json(const ak_outbound_t *ob, const ak_outbound_stats_t *st, ak_buf_t *out)
 {
     ak_ob_metric_t m[16];
-    size_t n = ak_ob_metrics(ob, m);
+    size_t n = ak_ob_metrics(st, m);
     char text[256];
     ak_buf_append_byte(out, '{');
     for (size_t i = 0; i < n; i++) {
         int len = snprintf(text, sizeof text, "\"%s\":%llu,", m[i].name, (unsigned long long)m[i].value);
         ak_buf_append(out, text, (size_t)len);
     }
-    const ak_histogram_t *h = &ob->stats.ack_latency_us;
+    const ak_histogram_t *h = &st->ack_latency_us;
     int len = snprintf(text, sizeof text, "\"requests-lag-ms\":%lld,\"ack-latency-us\":{\"count\":%llu",
-                       (long long)ob->stats.lag_ms, (unsigned long long)h->count);
+                       (long long)st->lag_ms, (unsigned long long)h->count);
     ak_buf_append(out, text, (size_t)len);
     for (size_t i = 0; i < sizeof ak_ob_quantiles / sizeof ak_ob_quantiles[0]; i++) {
         len = snprintf(text, sizeof text, ",\"p%g\":%llu", ak_ob_quantiles[i] * 100,
@@ -190,10 +191,10 @@ static void ak_ob_metrics_json(const ak_outbound_t *ob, ak_buf_t *out)
     ak_buf_append(out, text, (size_t)len);
 }
 
-static void ak_ob_metrics_prometheus(const ak_outbound_t *ob, const char *cluster, ak_buf_t *out)
+static void ak_ob_metrics_prometheus(const ak_outbound_stats_t *st, const char *cluster, ak_buf_t *out)
 {
     ak_ob_metric_t m[16];
-    size_t n = ak_ob_metrics(ob, m);
+    size_t n = ak_ob_metrics(st, m);
     char text[512];
     int len;
     ak_buf_append_str(out, "# TYPE aerospike_kafka_outbound_connections gauge\n"
@@ -212,9 +213,9 @@ static void ak_ob_metrics_prometheus(const ak_outbound_t *ob, const char *cluste
                    "# TYPE aerospike_kafka_outbound_requests_lag_ms gauge\n"
                    "aerospike_kafka_outbound_requests_lag_ms{cluster_name=\"%s\"} %lld\n"
                    "# TYPE aerospike_kafka_outbound_ack_latency_seconds summary\n",
-                   cluster, (unsigned long long)ob->stats.bytes_received, cluster, (long long)ob->stats.lag_ms);
+                   cluster, (unsigned long long)st->bytes_received, cluster, (long long)st->lag_ms);
     ak_buf_append(out, text, (size_t)len);
-    const ak_histogram_t *h = &ob->stats.ack_latency_us;
+    const ak_histogram_t *h = &st->ack_latency_us;
     for (size_t i = 0; i < sizeof ak_ob_quantiles / sizeof ak_ob_quantiles[0]; i++) {
         len = snprintf(text, sizeof text,
                        "aerospike_kafka_outbound_ack_latency_seconds{quantile=\"%g\",cluster_name=\"%s\"} %.6f\n",
@@ -246,10 +247,14 @@ static void ak_ob_manage_handler(void *ctx, ak_http_request_t *http, const ak_ht
                                     : "{\"status\":\"unhealthy\",\"kafka\":\"unreachable\"}");
         ak_http_respond(http, up ? 200 : 503, "application/json", body.data, body.len);
     } else if (strncmp(path, "/manage/rest/v1/metrics", path_len) == 0 && path_len == 23) {
-        ak_ob_metrics_json(ob, &body);
+        ak_outbound_stats_t total;
+        ak_ob_total_stats(ob, &total);
+        ak_ob_metrics_json(ob, &total, &body);
         ak_http_respond(http, 200, "application/json", body.data, body.len);
     } else if (strncmp(path, "/manage/rest/v1/prometheus", path_len) == 0 && path_len == 26) {
-        ak_ob_metrics_prometheus(ob, ak_ob_cluster_name(ob->cfg), &body);
+        ak_outbound_stats_t total;
+        ak_ob_total_stats(ob, &total);
+        ak_ob_metrics_prometheus(&total, ak_ob_cluster_name(ob->cfg), &body);
         ak_http_respond(http, 200, "text/plain; version=0.0.4", body.data, body.len);
     } else {
         ak_http_respond(http, 404, "text/plain", "not found", 9);

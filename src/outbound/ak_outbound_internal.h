@@ -5,6 +5,7 @@
 #ifndef AK_OUTBOUND_INTERNAL_H
 #define AK_OUTBOUND_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,6 +101,13 @@ struct ak_outbound {
     size_t n_http;
     /* management API */
     ak_http_server_t *manage;
+    /* several pipelines (ak_outbound_new_worker) */
+    int worker, workers;
+    struct ak_outbound **siblings; /* worker 0 only */
+    size_t n_siblings;
+    pthread_mutex_t published_lock;
+    ak_outbound_stats_t published;  /* a copy of stats, refreshed every 200 ms */
+    uint64_t publish_timer;
 };
 
 /* pipeline (ak_outbound.c) */
@@ -107,6 +115,9 @@ bool ak_ob_process(ak_outbound_t *ob, ak_ob_request_t *req, const uint8_t *msg_b
                    uint16_t listen_port);
 void ak_ob_finish(ak_outbound_t *ob, ak_ob_request_t *req, int code);
 bool ak_ob_full(const ak_outbound_t *ob);
+/* Counters of every instance added up (worker 0's live ones, the others'
+ * last published copies). */
+void ak_ob_total_stats(const ak_outbound_t *ob, ak_outbound_stats_t *total);
 
 /* TCP receiver (ak_outbound_tcp.c) */
 ak_status_t ak_ob_tcp_start(ak_outbound_t *ob, const ak_ob_settings_t *settings, ak_error_t *err);

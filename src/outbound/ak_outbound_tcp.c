@@ -411,7 +411,7 @@ static ak_status_t ak_ob_tcp_listen(ak_outbound_t *ob, const ak_ob_listen_t *whe
 {
     ak_ob_listener_t *l = &ob->listeners[ob->n_listeners];
     uint16_t bound = 0;
-    int fd = ak_sock_listen(where->host, where->port, 512, &bound, err);
+    int fd = ak_sock_listen_shared(where->host, where->port, 512, ob->workers > 1, &bound, err);
     if (fd < 0)
         return AK_ERR_IO;
     l->ob = ob;
@@ -422,8 +422,9 @@ static ak_status_t ak_ob_tcp_listen(ak_outbound_t *ob, const ak_ob_listen_t *whe
     ob->n_listeners++;
     if (ak_loop_io_start(ob->loop, &l->io, AK_IO_READ, err) != AK_OK)
         return AK_ERR_IO;
-    ak_log(AK_LOG_INFO, "outbound", "listening for XDR (wire protocol%s) on %s:%u", tls ? " over TLS" : "",
-           *where->host ? where->host : "0.0.0.0", bound);
+    if (ob->worker == 0)
+        ak_log(AK_LOG_INFO, "outbound", "listening for XDR (wire protocol%s) on %s:%u", tls ? " over TLS" : "",
+               *where->host ? where->host : "0.0.0.0", bound);
     return AK_OK;
 }
 

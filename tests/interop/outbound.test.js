@@ -75,6 +75,19 @@ async function metrics(managePort) {
   return (await fetch(`http://127.0.0.1:${managePort}/manage/rest/v1/metrics`)).json();
 }
 
+// The management API adds up every pipeline's counters; the other
+// pipelines publish theirs every 200 ms, so wait for the expected state.
+async function metricsWhen(managePort, ok, ms = 5000) {
+  const deadline = Date.now() + ms;
+  let m;
+  do {
+    m = await metrics(managePort);
+    if (ok(m)) return m;
+    await new Promise((r) => setTimeout(r, 50));
+  } while (Date.now() < deadline);
+  return m;
+}
+
 test('flat-json: writes, updates, touches and deletes reach Kafka keyed by digest', async (t) => {
   const { kafka, client, managePort } = await stack(t);
   const key = new Aerospike.Key('test', 'demo', 'user-1');
@@ -108,7 +121,7 @@ test('flat-json: writes, updates, touches and deletes reach Kafka keyed by diges
   assert.equal(del.metadata.set, 'demo');
   assert.equal(del.metadata.userKey, 'user-1');
   assert.equal(Object.keys(del).length, 1, 'a delete carries no bins');
-  const m = await metrics(managePort);
+  const m = await metricsWhen(managePort, (x) => x['requests-success'] >= 4);
   assert.equal(m['requests-success'], 4);
   assert.equal(m['requests-queued'], 0);
 });
@@ -129,7 +142,7 @@ test('set overrides: typed json with bin-transforms, message-pack routed by set,
   const [packed] = await consume(kafka.bootstrap, 'packed', 1);
   assert.deepEqual([...packed.value.slice(0, 3)], [0x93, 0x01, 0x01], 'msgpack [1, write, ...]');
   await new Promise((r) => setTimeout(r, 300));
-  const m = await metrics(managePort);
+  const m = await metricsWhen(managePort, (x) => x['requests-skipped'] >= 1 && x['requests-success'] >= 2);
   assert.equal(m['requests-skipped'], 1);
   assert.equal(m['requests-success'], 2);
 });
@@ -175,7 +188,7 @@ test('malformed input: abandon-class answer or a clean close, and the connector 
   await client.put(new Aerospike.Key('test', 'demo', 'after'), { v: 1 });
   const [msg] = await consume(kafka.bootstrap, 'flat', 1);
   assert.equal(JSON.parse(msg.value.toString()).v, 1);
-  const m = await metrics(managePort);
+  const m = await metricsWhen(managePort, (x) => x['requests-parse-error'] >= 2);
   assert.ok(m['requests-parse-error'] >= 2);
 });
 
@@ -190,6 +203,7 @@ test('management API: health, metrics and Prometheus', async (t) => {
     await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal(health.status, 200);
+  await metricsWhen(managePort, (x) => x['requests-success'] >= 1);
   const prom = await (await fetch(`http://127.0.0.1:${managePort}/manage/rest/v1/prometheus`)).text();
   assert.match(prom, /aerospike_kafka_outbound_requests\{status="success",cluster_name="[^"]+"\} 1/);
   assert.match(prom, /aerospike_kafka_outbound_connections\{status="active"/);

@@ -46,6 +46,19 @@ async function metrics(managePort) {
   return (await fetch(`http://127.0.0.1:${managePort}/manage/rest/v1/metrics`)).json();
 }
 
+// The management API adds up every pipeline's counters; the other
+// pipelines publish theirs every 200 ms, so wait for the expected state.
+async function metricsWhen(managePort, ok, ms = 5000) {
+  const deadline = Date.now() + ms;
+  let m;
+  do {
+    m = await metrics(managePort);
+    if (ok(m)) return m;
+    await new Promise((r) => setTimeout(r, 50));
+  } while (Date.now() < deadline);
+  return m;
+}
+
 // kafka-dev + outbound (the given format section, every record to topic
 // `out`) + aerospike-dev shipping to the connector.
 async function stack(t, { format }) {
@@ -365,7 +378,7 @@ test('json: typed JSON of every value type, a delete and a durable delete', asyn
   assert.equal(texts[1], JSON.stringify({ msg: 'delete', key: keyArray, gen: del.gen, lut: del.lut, durable: false }));
   assert.ok(Number.isInteger(del.gen));
   assert.equal(texts[3], JSON.stringify({ msg: 'delete', key: keyArray, gen: durable.gen, lut: durable.lut, durable: true }));
-  const m = await metrics(managePort);
+  const m = await metricsWhen(managePort, (x) => x['requests-success'] >= 4);
   assert.equal(m['requests-success'], 4);
   assert.equal(m['requests-errors'], 0);
   assert.match(await client.infoAny('dev-stats'), /xdr-acknowledged=4\b/);
@@ -418,7 +431,7 @@ test('avro: an inline record schema with metadata; deletes in the built-in delet
   checkAvroWrite(avroDecode(schema, msgs[0].value), ctx);
   checkAvroDelete(avroDecode(DELETE_SCHEMA, msgs[1].value), ctx, false);
   checkAvroDelete(avroDecode(DELETE_SCHEMA, msgs[2].value), ctx, true);
-  const m = await metrics(managePort);
+  const m = await metricsWhen(managePort, (x) => x['requests-success'] >= 3 && x['requests-format-error'] >= 1);
   assert.equal(m['requests-success'], 3);
   assert.equal(m['requests-format-error'], 1, 'the write with no field for its bin');
   // XDR saw the abandon-class answer: not retried, counted as abandoned
@@ -520,6 +533,6 @@ ${extra}`;
   assert.deepEqual(typed.bins, [{ name: 'from', type: 'str', value: 'second' }]);
   assert.deepEqual(second.key, key.digest);
   await new Promise((r) => setTimeout(r, 300));
-  const m = await metrics(managePort);
+  const m = await metricsWhen(managePort, (x) => x['requests-success'] >= 2);
   assert.equal(m['requests-success'], 2, 'one record per topic, nothing else');
 });
