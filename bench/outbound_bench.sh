@@ -9,6 +9,9 @@
 # Prints the three figures and the ratio of the connector to the lower ceiling.
 #
 # Usage: bench/outbound_bench.sh [build-dir] [records]
+#   IO_THREADS=N   connector pipelines (default 1: on a 2-core machine that also
+#                  runs the load generator and kafka-dev, one pipeline does best)
+#   IN_FLIGHT=N    xdr-load notifications in flight per connection (4 connections)
 # Build first: ./build.sh build   (release build/aerokafka and build/bench_produce)
 set -euo pipefail
 dir=${1:-build}
@@ -54,6 +57,7 @@ manage=$(free_port)
 cat >"$tmp/outbound.yml" <<YML
 service:
   port: $port
+  io-threads: ${IO_THREADS:-1}
   manage:
     port: $manage
 producer-props:
