@@ -61,12 +61,16 @@ async function metricsWhen(managePort, ok, ms = 5000) {
 
 // kafka-dev + outbound (the given format section, every record to topic
 // `out`) + aerospike-dev shipping to the connector.
-async function stack(t, { format }) {
+// receiver: how aerospike-dev ships to the connector: tcp (the wire
+// protocol, XDR 5+), http1 or http2 (legacy change notification POSTs).
+async function stack(t, { format, receiver = 'tcp' }) {
   const kafka = await kafkaDev();
   const port = await freePort();
   const managePort = await freePort();
+  const protocol = receiver === 'tcp' ? 'TCP' : 'HTTP_1_1';
   const yaml = `service:
   port: ${port}
+  protocol: ${protocol}
   address: 127.0.0.1
   manage:
     port: ${managePort}
@@ -79,7 +83,7 @@ routing:
   destination: out
 `;
   const ob = await outbound(yaml, managePort);
-  const dev = await aerospikeDev(['--xdr', `127.0.0.1:${port}`]);
+  const dev = await aerospikeDev(['--xdr', `127.0.0.1:${port}`, '--xdr-protocol', receiver]);
   const client = await Aerospike.connect({ hosts: dev.hosts, log: { level: Aerospike.log.OFF } });
   t.after(async () => {
     await client.close();
@@ -347,8 +351,9 @@ function checkAvroDelete(d, ctx, durable) {
 
 // ---------------------------------------------------------------- tests
 
-test('json: typed JSON of every value type, a delete and a durable delete', async (t) => {
-  const { client, managePort, read } = await stack(t, { format: 'format:\n  mode: json' });
+for (const receiver of ['tcp', 'http1', 'http2']) {
+test(`json over ${receiver}: typed JSON of every value type, a delete and a durable delete`, async (t) => {
+  const { client, managePort, read } = await stack(t, { format: 'format:\n  mode: json', receiver });
   const ctx = await writeAndDelete(client);
   const msgs = await read('out', 4);
   for (const m of msgs) assert.deepEqual(m.key, ctx.digest, 'the Kafka key is the raw digest');
@@ -383,6 +388,7 @@ test('json: typed JSON of every value type, a delete and a durable delete', asyn
   assert.equal(m['requests-errors'], 0);
   assert.match(await client.infoAny('dev-stats'), /xdr-acknowledged=4\b/);
 });
+}
 
 test('message-pack: [1, type, payload] with particle types, a delete and a durable delete', async (t) => {
   const { client, read } = await stack(t, { format: 'format:\n  mode: message-pack' });
