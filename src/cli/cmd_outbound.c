@@ -117,6 +117,13 @@ int ak_cmd_outbound(int argc, char **argv)
     }
     for (size_t i = 0; i < cfg->notes.n; i++)
         fprintf(stderr, "aerokafka outbound: note: %s\n", cfg->notes.items[i]);
+    /* Java logger names are accepted so existing files keep working, but
+     * aerokafka keeps one log: say so rather than ignore them silently. */
+    for (size_t i = 0; i < cfg->logging.n_levels; i++)
+        if (strcmp(cfg->logging.levels[i].logger, "root") != 0)
+            fprintf(stderr, "aerokafka outbound: note: %s: logging.levels.%s has no effect: aerokafka keeps "
+                            "one log, whose level is logging.levels.root\n",
+                    cfg->path, cfg->logging.levels[i].logger);
 
     ak_loop_t *loop = ak_loop_new(&err);
     if (!loop) {
@@ -126,6 +133,8 @@ int ak_cmd_outbound(int argc, char **argv)
     }
     if (check) {
         int status = 0;
+        /* the probe producer's connection attempts are not the check's news */
+        ak_log_set_level(AK_LOG_OFF);
         if (ak_outbound_check(loop, cfg, &err) == AK_OK) {
             printf("%s: configuration is valid\n", path);
         } else {
