@@ -11,10 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "cli/ak_cli.h"
+#include "net/ak_signal.h"
 #include "dev/ak_xdr_sink.h"
 #include "net/ak_loop.h"
 #include "net/ak_sock.h"
@@ -24,8 +24,6 @@
 typedef struct ak_xdr_sink_cli {
     ak_loop_t *loop;
     ak_xdr_sink_t *sink;
-    ak_io_t signal_io;
-    int signal_fd;
     bool quiet;
     uint64_t last_received;
     ak_xdr_sink_stats_t final;
@@ -95,22 +93,6 @@ static void ak_xdr_sink_progress(ak_loop_t *loop, void *arg)
         cli->last_received = stats.received;
     }
     ak_loop_timer(loop, 1000, ak_xdr_sink_progress, cli);
-}
-
-static void ak_xdr_sink_on_signal(ak_loop_t *loop, ak_io_t *io, unsigned events)
-{
-    (void)events;
-    ak_xdr_sink_cli_t *cli = io->data;
-    struct signalfd_siginfo info;
-    if (read(cli->signal_fd, &info, sizeof info) != (ssize_t)sizeof info)
-        return;
-    /* Free on the loop thread while it still runs, so connection memory
-     * (released at the end of this iteration) is not leaked. */
-    ak_xdr_sink_stats(cli->sink, &cli->final);
-    ak_xdr_sink_free(cli->sink);
-    cli->sink = NULL;
-    ak_loop_io_stop(loop, io);
-    ak_loop_stop(loop);
 }
 
 static void ak_xdr_sink_summary(const ak_xdr_sink_stats_t *stats)
@@ -240,28 +222,18 @@ int ak_cmd_xdr_sink(int argc, char **argv)
     if (print)
         opts.on_message = ak_xdr_sink_print;
 
-    /* Signals arrive as readable data on the loop, never as handlers. */
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    sigprocmask(SIG_BLOCK, &mask, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    ak_xdr_sink_cli_t cli = {.quiet = quiet, .signal_fd = -1};
+    ak_xdr_sink_cli_t cli = {.quiet = quiet};
     int status = 1;
     cli.loop = ak_loop_new(&err);
     if (!cli.loop) {
         fprintf(stderr, "aerokafka xdr-sink: %s\n", err.message);
         return 1;
     }
-    cli.signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-    if (cli.signal_fd < 0) {
-        fprintf(stderr, "aerokafka xdr-sink: signalfd: %s\n", strerror(errno));
-        goto done;
-    }
-    ak_io_init(&cli.signal_io, cli.signal_fd, ak_xdr_sink_on_signal, &cli);
-    if (ak_loop_io_start(cli.loop, &cli.signal_io, AK_IO_READ, &err) != AK_OK) {
+    /* SIGINT and SIGTERM stop the loop from the loop itself. */
+    ak_signal_watch_t *signals = ak_signal_watch_stop(cli.loop, &err);
+    if (!signals) {
         fprintf(stderr, "aerokafka xdr-sink: %s\n", err.message);
         goto done;
     }
@@ -279,13 +251,14 @@ int ak_cmd_xdr_sink(int argc, char **argv)
         fprintf(stderr, "aerokafka xdr-sink: the event loop failed: %s\n", strerror(errno));
         goto done;
     }
+    ak_xdr_sink_stats(cli.sink, &cli.final);
     ak_xdr_sink_summary(&cli.final);
     status = 0;
 done:
-    if (cli.sink) /* the loop failed: nothing is pending any more */
+    /* connections closed here are freed by ak_loop_free's deferred tasks */
+    if (cli.sink)
         ak_xdr_sink_free(cli.sink);
-    if (cli.signal_fd >= 0)
-        close(cli.signal_fd);
+    ak_signal_watch_free(cli.loop, signals);
     ak_loop_free(cli.loop);
     return status;
 }
