@@ -196,39 +196,62 @@ void ak_json_int(ak_buf_t *out, int64_t v)
     ak_json_raw(out, end - n, n);
 }
 
-size_t ak_format_double_text(double d, char s[32])
+/* The shortest decimal that reads back as mag (1e-3 <= mag < 1e7, the
+ * range Java prints in plain notation and where nearly all real values
+ * fall), computed exactly in 128-bit integers: mag = M * 2^-sh, and for
+ * k = 0, 1, ... fractional digits the correctly rounded n = round(mag * 10^k)
+ * is kept as soon as it lies inside the interval of reals that round to mag
+ * (half-way to each neighbour; ends included when M is even, as strtod
+ * rounds ties to even). That is what the printf/strtod search below finds,
+ * at a few percent of its cost. Returns the digit count (0 if not found). */
+static size_t shortest_digits_exact(double mag, char digits[24], int *exp10)
 {
-    if (isnan(d)) {
-        memcpy(s, "NaN", 4);
-        return 3;
-    }
-    if (isinf(d)) {
-        const char *t = d < 0 ? "-Infinity" : "Infinity";
-        size_t n = strlen(t);
-        memcpy(s, t, n + 1);
-        return n;
-    }
-    if (d == 0) {
-        const char *t = signbit(d) ? "-0.0" : "0.0";
-        size_t n = strlen(t);
-        memcpy(s, t, n + 1);
-        return n;
-    }
-    size_t n = 0;
-    if (d < 0)
-        s[n++] = '-';
-    double mag = fabs(d);
-    /* Fast path: integral values below 1e7 print as "N.0" (Java's plain
-     * range), the common case for whole-number doubles. */
-    if (mag < 1e7 && mag == (double)(int64_t)mag) {
+    int e2;
+    double frac = frexp(mag, &e2); /* mag = frac * 2^e2, 0.5 <= frac < 1 */
+    uint64_t m = (uint64_t)ldexp(frac, 53);
+    int sh = 53 - e2; /* mag = m * 2^-sh; 29 <= sh <= 63 in this range */
+    if (sh < 1 || sh > 63)
+        return 0;
+    typedef unsigned __int128 u128;
+    bool even = (m & 1) == 0;
+    bool lower_closer = m == (1ULL << 52); /* the gap below a power of two is half */
+    u128 p10 = 1;
+    for (int k = 0; k <= 20; k++, p10 *= 10) {
+        u128 scaled = (u128)m * p10; /* mag * 10^k * 2^sh */
+        u128 n = scaled >> sh;
+        u128 rem = scaled & (((u128)1 << sh) - 1);
+        u128 half = (u128)1 << (sh - 1);
+        if (rem > half || (rem == half && (n & 1)))
+            n++;
+        if (n == 0)
+            continue;
+        /* upper end: (2m + 1) / 2^(sh + 1), scaled by 10^k */
+        u128 hi = ((u128)(2 * m + 1) * p10);
+        u128 hi_q = hi >> (sh + 1);
+        bool hi_exact = (hi & (((u128)1 << (sh + 1)) - 1)) == 0;
+        bool ok_hi = n < hi_q || (n == hi_q && (!hi_exact || even));
+        /* lower end: (2m - 1) / 2^(sh + 1), or (4m - 1) / 2^(sh + 2) */
+        int lo_sh = lower_closer ? sh + 2 : sh + 1;
+        u128 lo = (u128)(lower_closer ? 4 * m - 1 : 2 * m - 1) * p10;
+        u128 lo_q = lo >> lo_sh;
+        bool lo_exact = (lo & (((u128)1 << lo_sh) - 1)) == 0;
+        bool ok_lo = n > lo_q || (n == lo_q && lo_exact && even);
+        if (!ok_hi || !ok_lo)
+            continue;
+        if (n >= (u128)100000000000000000ULL) /* more than 17 digits: cannot be shortest */
+            return 0;
         char tmp[24];
-        size_t k = format_uint((uint64_t)mag, tmp + sizeof tmp);
-        memcpy(s + n, tmp + sizeof tmp - k, k);
-        n += k;
-        memcpy(s + n, ".0", 3);
-        return n + 2;
+        size_t len = format_uint((uint64_t)n, tmp + sizeof tmp);
+        memcpy(digits, tmp + sizeof tmp - len, len);
+        *exp10 = (int)len - 1 - k;
+        return len;
     }
-    char digits[24];
+    return 0;
+}
+
+/* The general case: every finite non-zero magnitude. */
+static size_t shortest_digits_search(double mag, char digits[24], int *exp10_out)
+{
     size_t nd = 0;
     int exp10 = 0;
     /* Fast path (measured: 10x faster than the search below on typical
@@ -300,6 +323,49 @@ size_t ak_format_double_text(double d, char s[32])
                 digits[nd++] = *p;
         exp10 = *p == 'e' ? atoi(p + 1) : 0;
     }
+    *exp10_out = exp10;
+    return nd;
+}
+
+size_t ak_format_double_text(double d, char s[32])
+{
+    if (isnan(d)) {
+        memcpy(s, "NaN", 4);
+        return 3;
+    }
+    if (isinf(d)) {
+        const char *t = d < 0 ? "-Infinity" : "Infinity";
+        size_t n = strlen(t);
+        memcpy(s, t, n + 1);
+        return n;
+    }
+    if (d == 0) {
+        const char *t = signbit(d) ? "-0.0" : "0.0";
+        size_t n = strlen(t);
+        memcpy(s, t, n + 1);
+        return n;
+    }
+    size_t n = 0;
+    if (d < 0)
+        s[n++] = '-';
+    double mag = fabs(d);
+    /* Fast path: integral values below 1e7 print as "N.0" (Java's plain
+     * range), the common case for whole-number doubles. */
+    if (mag < 1e7 && mag == (double)(int64_t)mag) {
+        char tmp[24];
+        size_t k = format_uint((uint64_t)mag, tmp + sizeof tmp);
+        memcpy(s + n, tmp + sizeof tmp - k, k);
+        n += k;
+        memcpy(s + n, ".0", 3);
+        return n + 2;
+    }
+    char digits[24];
+    size_t nd = 0;
+    int exp10 = 0;
+    if (mag >= 1e-3 && mag < 1e7)
+        nd = shortest_digits_exact(mag, digits, &exp10);
+    if (nd == 0)
+        nd = shortest_digits_search(mag, digits, &exp10);
     while (nd > 1 && digits[nd - 1] == '0')
         nd--;
     if (exp10 >= -3 && exp10 < 7) {
@@ -355,13 +421,28 @@ void ak_json_double(ak_buf_t *out, double d)
 typedef struct geo_reader {
     const uint8_t *p;
     const uint8_t *end;
-    ak_buf_t *out;
+    ak_buf_t *out;   /* NULL: only validate */
+    bool saw_space;  /* whitespace outside strings (dropped when copying) */
 } geo_reader_t;
+
+static inline void geo_emit(geo_reader_t *r, const void *p, size_t n)
+{
+    if (r->out)
+        ak_json_raw(r->out, p, n);
+}
+
+static inline void geo_emit_char(geo_reader_t *r, char c)
+{
+    if (r->out)
+        ak_json_char(r->out, c);
+}
 
 static void geo_skip_ws(geo_reader_t *r)
 {
+    const uint8_t *start = r->p;
     while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
         r->p++;
+    r->saw_space |= r->p != start;
 }
 
 static bool geo_string(geo_reader_t *r)
@@ -380,7 +461,7 @@ static bool geo_string(geo_reader_t *r)
     if (r->p == r->end)
         return false;
     r->p++;
-    ak_json_raw(r->out, (const char *)start, (size_t)(r->p - start));
+    geo_emit(r, (const char *)start, (size_t)(r->p - start));
     return true;
 }
 
@@ -396,12 +477,12 @@ static bool geo_value(geo_reader_t *r, int depth)
         return geo_string(r);
     if (c == '{' || c == '[') {
         uint8_t close = c == '{' ? '}' : ']';
-        ak_json_char(r->out, (char)c);
+        geo_emit_char(r, (char)c);
         r->p++;
         geo_skip_ws(r);
         if (r->p < r->end && *r->p == close) {
             r->p++;
-            ak_json_char(r->out, (char)close);
+            geo_emit_char(r, (char)close);
             return true;
         }
         for (;;) {
@@ -413,7 +494,7 @@ static bool geo_value(geo_reader_t *r, int depth)
                 if (r->p == r->end || *r->p != ':')
                     return false;
                 r->p++;
-                ak_json_char(r->out, ':');
+                geo_emit_char(r, ':');
             }
             if (!geo_value(r, depth + 1))
                 return false;
@@ -422,13 +503,13 @@ static bool geo_value(geo_reader_t *r, int depth)
                 return false;
             if (*r->p == ',') {
                 r->p++;
-                ak_json_char(r->out, ',');
+                geo_emit_char(r, ',');
                 continue;
             }
             if (*r->p != close)
                 return false;
             r->p++;
-            ak_json_char(r->out, (char)close);
+            geo_emit_char(r, (char)close);
             return true;
         }
     }
@@ -453,26 +534,35 @@ static bool geo_value(geo_reader_t *r, int depth)
         if (k == 3)
             return false;
     }
-    ak_json_raw(r->out, (const char *)start, (size_t)(r->p - start));
+    geo_emit(r, (const char *)start, (size_t)(r->p - start));
     return true;
 }
 
 ak_status_t ak_json_geojson(ak_buf_t *out, const ak_value_t *v, const ak_bin_t *bin,
                             ak_error_t *err)
 {
-    size_t start = out->len;
-    geo_reader_t r = {v->u.bytes.data, v->u.bytes.data + v->u.bytes.len, out};
+    /* Validate first; compact text (what clients store) is then copied in
+     * one piece, and only text with whitespace is re-emitted token by token. */
+    geo_reader_t r = {v->u.bytes.data, v->u.bytes.data + v->u.bytes.len, NULL, false};
     geo_skip_ws(&r);
+    const uint8_t *value_start = r.p;
+    r.saw_space = false;
     bool ok = r.p < r.end && *r.p == '{' && geo_value(&r, 0);
+    const uint8_t *value_end = r.p;
+    bool inner_space = r.saw_space;
     if (ok) {
         geo_skip_ws(&r);
         ok = r.p == r.end;
     }
-    if (!ok) {
-        out->len = start;
+    if (!ok)
         return ak_error_set(err, AK_ERR_UNSUPPORTED, "bin '%.*s': GeoJSON value is not a JSON object",
                             bin ? (int)bin->name.len : 0, bin ? bin->name.data : "");
+    if (!inner_space) {
+        ak_json_raw(out, (const char *)value_start, (size_t)(value_end - value_start));
+        return AK_OK;
     }
+    geo_reader_t copy = {value_start, value_end, out, false};
+    (void)geo_value(&copy, 0);
     return AK_OK;
 }
 

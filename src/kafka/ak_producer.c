@@ -10,6 +10,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#define AK_PRODUCER_TOPIC_CACHE 64
+
 struct ak_producer {
     rd_kafka_t *rk;
     rd_kafka_queue_t *main_queue;
@@ -22,6 +24,15 @@ struct ak_producer {
     bool brokers_up;        /* from the last statistics */
     bool had_stats;
     bool delivered_once;
+    /* Topic handles by name: producing through a handle skips librdkafka's
+     * locked lookup by name on every message. Routing usually yields a few
+     * topics; beyond the cache, messages go by name. */
+    struct {
+        char *name;
+        rd_kafka_topic_t *rkt;
+    } topics[AK_PRODUCER_TOPIC_CACHE];
+    size_t n_topics;
+    size_t last_topic;
 };
 
 static void ak_producer_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
@@ -156,13 +167,45 @@ ak_producer_t *ak_producer_new(ak_loop_t *loop, const ak_producer_prop_t *props,
     return prod;
 }
 
-int ak_producer_send(ak_producer_t *prod, const char *topic, const void *key, size_t key_len,
-                     const void *value, size_t value_len, void *msg_opaque)
+static rd_kafka_topic_t *ak_producer_topic(ak_producer_t *prod, const char *topic)
 {
-    rd_kafka_resp_err_t rc = rd_kafka_producev(
-        prod->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)key, key_len),
-        RD_KAFKA_V_VALUE((void *)value, value_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+    if (prod->n_topics && strcmp(prod->topics[prod->last_topic].name, topic) == 0)
+        return prod->topics[prod->last_topic].rkt;
+    for (size_t i = 0; i < prod->n_topics; i++) {
+        if (strcmp(prod->topics[i].name, topic) == 0) {
+            prod->last_topic = i;
+            return prod->topics[i].rkt;
+        }
+    }
+    if (prod->n_topics == AK_PRODUCER_TOPIC_CACHE)
+        return NULL;
+    char *name = strdup(topic);
+    rd_kafka_topic_t *rkt = name ? rd_kafka_topic_new(prod->rk, topic, NULL) : NULL;
+    if (!rkt) {
+        free(name);
+        return NULL;
+    }
+    prod->topics[prod->n_topics].name = name;
+    prod->topics[prod->n_topics].rkt = rkt;
+    prod->last_topic = prod->n_topics++;
+    return rkt;
+}
+
+int ak_producer_send(ak_producer_t *prod, const char *topic, const void *key, size_t key_len,
+                     const void *value, size_t value_len, int64_t timestamp_ms, void *msg_opaque)
+{
+    rd_kafka_topic_t *rkt = ak_producer_topic(prod, topic);
+    rd_kafka_resp_err_t rc;
+    if (rkt)
+        rc = rd_kafka_producev(prod->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY((void *)key, key_len),
+                               RD_KAFKA_V_VALUE((void *)value, value_len),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
+                               RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
+    else
+        rc = rd_kafka_producev(prod->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)key, key_len),
+                               RD_KAFKA_V_VALUE((void *)value, value_len),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
+                               RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
     if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
         prod->in_flight++;
     return (int)rc;
@@ -204,6 +247,10 @@ void ak_producer_free(ak_producer_t *prod, int timeout_ms)
     if (prod->main_queue) {
         rd_kafka_queue_io_event_enable(prod->main_queue, -1, NULL, 0);
         rd_kafka_queue_destroy(prod->main_queue);
+    }
+    for (size_t i = 0; i < prod->n_topics; i++) {
+        rd_kafka_topic_destroy(prod->topics[i].rkt);
+        free(prod->topics[i].name);
     }
     if (prod->rk)
         rd_kafka_destroy(prod->rk);

@@ -140,7 +140,7 @@ bool ak_ob_process(ak_outbound_t *ob, ak_ob_request_t *req, const uint8_t *msg_b
         return false;
     }
     int rc = ak_producer_send(ob->producer, (const char *)ob->topic.data, ob->key.data, ob->key.len,
-                              ob->value.data, ob->value.len, req);
+                              ob->value.data, ob->value.len, (int64_t)now_ms, req);
     if (rc != 0) {
         st->requests_error++;
         st->kafka_errors++;

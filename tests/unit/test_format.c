@@ -375,6 +375,86 @@ static void test_config_errors_name_the_option(void **state)
 
 /* ------------------------------------------------------------ doubles */
 
+/* The significant digits of the shortest decimal that reads back as d,
+ * found the slow, obvious way: printf with 1, 2, ... 17 digits. */
+static void reference_shortest_digits(double d, char *digits, int *exp10)
+{
+    char tmp[48];
+    for (int p = 1; p <= 17; p++) {
+        snprintf(tmp, sizeof tmp, "%.*e", p - 1, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    size_t n = 0;
+    const char *c = tmp;
+    for (; *c && *c != 'e'; c++)
+        if (*c >= '0' && *c <= '9')
+            digits[n++] = *c;
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    *exp10 = atoi(c + 1);
+}
+
+/* The same digits read off our text (plain or E notation). */
+static void printed_digits(const char *s, char *digits, int *exp10)
+{
+    size_t n = 0;
+    int point = -1, first = -1, pos = 0;
+    const char *c = s;
+    if (*c == '-')
+        c++;
+    for (; *c && *c != 'E'; c++) {
+        if (*c == '.') {
+            point = pos;
+            continue;
+        }
+        if (first < 0 && *c == '0')
+            { pos++; continue; }
+        if (first < 0)
+            first = pos;
+        digits[n++] = *c;
+        pos++;
+    }
+    if (point < 0)
+        point = pos;
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    digits[n] = '\0';
+    *exp10 = point - first - 1 + (*c == 'E' ? atoi(c + 1) : 0);
+}
+
+static void test_doubles_print_the_fewest_digits_that_read_back(void **state)
+{
+    (void)state;
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < 300000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double d;
+        if (i % 3 == 0) {
+            memcpy(&d, &x, sizeof d); /* any bit pattern */
+            if (isnan(d) || isinf(d) || d == 0)
+                continue;
+        } else {
+            /* full-precision values in the plain range, as sensors send */
+            static const double scale[] = {1e-3, 1e-2, 0.1, 1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7};
+            d = (double)(x >> 11) / 9007199254740992.0 * scale[(x >> 3) % 11];
+            if (d == 0)
+                continue;
+        }
+        char s[32], want[24], got[24];
+        int want_exp, got_exp;
+        ak_format_double_text(d, s);
+        reference_shortest_digits(fabs(d), want, &want_exp);
+        printed_digits(s, got, &got_exp);
+        if (strcmp(want, got) != 0 || want_exp != got_exp)
+            fail_msg("%a (%.17g) printed as %s: digits %s e%d, shortest is %s e%d", d, d, s, got, got_exp, want,
+                     want_exp);
+    }
+}
+
 static void test_doubles_print_shortest_round_trip_as_java_does(void **state)
 {
     (void)state;
@@ -1678,6 +1758,7 @@ int main(void)
         cmocka_unit_test(test_mode_names_are_the_config_names),
         cmocka_unit_test(test_config_errors_name_the_option),
         cmocka_unit_test(test_doubles_print_shortest_round_trip_as_java_does),
+        cmocka_unit_test(test_doubles_print_the_fewest_digits_that_read_back),
         cmocka_unit_test(test_flat_json_reproduces_the_real_connector_samples),
         cmocka_unit_test(test_flat_json_writes_every_value_type),
         cmocka_unit_test(test_flat_json_leaves_out_what_was_not_shipped),
