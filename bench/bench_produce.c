@@ -123,7 +123,9 @@ int main(int argc, char **argv)
         for (;;) {
             rd_kafka_resp_err_t rc = rd_kafka_producev(
                 rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(keys.data + 20 * i, 20),
-                RD_KAFKA_V_VALUE(values.data + prev, value_end[i] - prev), RD_KAFKA_V_END);
+                RD_KAFKA_V_VALUE(values.data + prev, value_end[i] - prev),
+                /* copied, as the connector must (it formats into a reused buffer) */
+                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
             if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
                 break;
             if (rc != RD_KAFKA_RESP_ERR__QUEUE_FULL) {

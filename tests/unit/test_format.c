@@ -424,6 +424,35 @@ static void printed_digits(const char *s, char *digits, int *exp10)
     *exp10 = point - first - 1 + (*c == 'E' ? atoi(c + 1) : 0);
 }
 
+static void test_integers_print_as_printf_does(void **state)
+{
+    (void)state;
+    int64_t fixed[] = {0, 1, 9, 10, 99, 100, 101, 999, 1000, -1, -9, -10, -99, -100, INT64_MAX, INT64_MIN,
+                       1234567890123456789LL, -1000000000000000000LL};
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    for (size_t i = 0; i < 100000; i++) {
+        int64_t v;
+        if (i < sizeof fixed / sizeof fixed[0]) {
+            v = fixed[i];
+        } else {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            v = (int64_t)(x >> (x % 64)); /* every length */
+            if (i % 2)
+                v = -v;
+        }
+        ak_buf_t out;
+        ak_buf_init(&out);
+        ak_json_int(&out, v);
+        char want[32];
+        snprintf(want, sizeof want, "%lld", (long long)v);
+        if (out.len != strlen(want) || memcmp(out.data, want, out.len) != 0)
+            fail_msg("%s printed as %.*s", want, (int)out.len, (const char *)out.data);
+        ak_buf_free(&out);
+    }
+}
+
 static void test_doubles_print_the_fewest_digits_that_read_back(void **state)
 {
     (void)state;
@@ -1759,6 +1788,7 @@ int main(void)
         cmocka_unit_test(test_config_errors_name_the_option),
         cmocka_unit_test(test_doubles_print_shortest_round_trip_as_java_does),
         cmocka_unit_test(test_doubles_print_the_fewest_digits_that_read_back),
+        cmocka_unit_test(test_integers_print_as_printf_does),
         cmocka_unit_test(test_flat_json_reproduces_the_real_connector_samples),
         cmocka_unit_test(test_flat_json_writes_every_value_type),
         cmocka_unit_test(test_flat_json_leaves_out_what_was_not_shipped),
