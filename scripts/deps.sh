@@ -11,7 +11,7 @@ packages=(
   libmsgpack-dev nettle-dev libssl-dev zlib1g-dev libyaml-dev libjansson-dev
   librdkafka-dev libavro-dev libnghttp2-dev libcurl4-openssl-dev libhttp-parser-dev
   # tests
-  libcmocka-dev kcat xxd openssl
+  libcmocka-dev kcat xxd openssl groff-base
 )
 
 # The interop tests need Node.js 20+ and npm (the official Aerospike client
