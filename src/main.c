@@ -1,6 +1,7 @@
 /*
  * aerokafka: one binary, subcommands. This file only dispatches.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,6 +37,9 @@ static void ak_usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* Every subcommand talks over sockets (TLS ones write through OpenSSL):
+     * a peer that resets must surface as a write error, not kill us. */
+    signal(SIGPIPE, SIG_IGN);
     if (argc < 2) {
         ak_usage(stderr);
         return 2;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/ak_log.h"
@@ -111,7 +112,7 @@ static ssize_t ak_ob_conn_read(ak_ob_conn_t *conn, void *buf, size_t cap)
 static ssize_t ak_ob_conn_write(ak_ob_conn_t *conn, const void *data, size_t len)
 {
     if (!conn->tls)
-        return write(conn->io.fd, data, len);
+        return send(conn->io.fd, data, len, MSG_NOSIGNAL); /* a reset peer must not raise SIGPIPE */
     return ak_ob_conn_tls_result(conn, ak_tls_write(conn->tls, data, len));
 }
 
@@ -377,6 +378,11 @@ static void ak_ob_on_accept(ak_loop_t *loop, ak_io_t *io, unsigned events)
         int fd = ak_sock_accept(io->fd);
         if (fd < 0)
             return;
+        /* An XDR node that vanishes without a FIN (power loss, partition)
+         * is found by keep-alive probes instead of holding its slots forever,
+         * as the Java connector's sockets do (SO_KEEPALIVE). */
+        int on = 1;
+        (void)setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on);
         ak_ob_conn_t *conn = calloc(1, sizeof *conn);
         if (!conn) {
             close(fd);
