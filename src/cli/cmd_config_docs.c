@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/ak_cli.h"
+#include "inbound/ak_inbound_config.h"
 #include "outbound/ak_outbound_config.h"
 
 int ak_cmd_config_docs(int argc, char **argv)
@@ -26,6 +27,7 @@ int ak_cmd_config_docs(int argc, char **argv)
     ak_buf_t out;
     ak_buf_init(&out);
     ak_outbound_config_render_docs(&out);
+    ak_inbound_config_render_docs(&out);
     if (ak_buf_failed(&out)) {
         ak_buf_free(&out);
         fprintf(stderr, "aerokafka config-docs: out of memory\n");

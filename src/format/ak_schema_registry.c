@@ -267,6 +267,41 @@ static void registry_message(const ak_buf_t *body, char *msg, size_t cap)
     json_decref(root);
 }
 
+/* Prepares the reused handle for one request: a POST of payload, or a GET
+ * when payload is NULL; the answer lands in body. */
+static void configure(ak_schema_registry_t *reg, const char *url, const char *payload,
+                      ak_buf_t *body)
+{
+    CURL *c = reg->curl;
+    curl_easy_reset(c);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, reg->headers);
+    if (payload)
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, REGISTRY_CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, REGISTRY_TIMEOUT_MS);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    if (reg->user_info) {
+        curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        curl_easy_setopt(c, CURLOPT_USERPWD, reg->user_info);
+    }
+    if (reg->ca_file)
+        curl_easy_setopt(c, CURLOPT_CAINFO, reg->ca_file);
+    if (reg->cert_file) {
+        curl_easy_setopt(c, CURLOPT_SSLCERT, reg->cert_file);
+        curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, reg->cert_type);
+    }
+    if (reg->key_file)
+        curl_easy_setopt(c, CURLOPT_SSLKEY, reg->key_file);
+    if (reg->key_password)
+        curl_easy_setopt(c, CURLOPT_KEYPASSWD, reg->key_password);
+    if (!reg->verify_host)
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    ak_buf_clear(body);
+}
+
 static ak_status_t request(ak_schema_registry_t *reg, const char *subject, const char *payload,
                            int32_t *id, ak_error_t *err)
 {
@@ -286,32 +321,7 @@ static ak_status_t request(ak_schema_registry_t *reg, const char *subject, const
             continue;
         }
         CURL *c = reg->curl;
-        curl_easy_reset(c);
-        curl_easy_setopt(c, CURLOPT_URL, url);
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, reg->headers);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, REGISTRY_CONNECT_TIMEOUT_MS);
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, REGISTRY_TIMEOUT_MS);
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
-        if (reg->user_info) {
-            curl_easy_setopt(c, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-            curl_easy_setopt(c, CURLOPT_USERPWD, reg->user_info);
-        }
-        if (reg->ca_file)
-            curl_easy_setopt(c, CURLOPT_CAINFO, reg->ca_file);
-        if (reg->cert_file) {
-            curl_easy_setopt(c, CURLOPT_SSLCERT, reg->cert_file);
-            curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, reg->cert_type);
-        }
-        if (reg->key_file)
-            curl_easy_setopt(c, CURLOPT_SSLKEY, reg->key_file);
-        if (reg->key_password)
-            curl_easy_setopt(c, CURLOPT_KEYPASSWD, reg->key_password);
-        if (!reg->verify_host)
-            curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-        ak_buf_clear(&body);
+        configure(reg, url, payload, &body);
         reg->requests++;
         CURLcode rc = curl_easy_perform(c);
         if (rc != CURLE_OK) {
@@ -410,4 +420,65 @@ ak_status_t ak_schema_registry_id(ak_schema_registry_t *reg, const char *subject
     reg->n_cache++;
     *id = got;
     return AK_OK;
+}
+
+ak_status_t ak_schema_registry_schema(ak_schema_registry_t *reg, int32_t id, char **schema,
+                                      ak_error_t *err)
+{
+    *schema = NULL;
+    ak_status_t st = AK_ERR_IO;
+    char last_failure[160] = "";
+    ak_buf_t body;
+    ak_buf_init(&body);
+    for (size_t u = 0; u < reg->n_urls; u++) {
+        char url[2048];
+        int n = snprintf(url, sizeof url, "%s/schemas/ids/%ld", reg->urls[u], (long)id);
+        if (n < 0 || (size_t)n >= sizeof url) {
+            snprintf(last_failure, sizeof last_failure, "URL too long");
+            continue;
+        }
+        configure(reg, url, NULL, &body);
+        reg->requests++;
+        CURLcode rc = curl_easy_perform(reg->curl);
+        if (rc != CURLE_OK) {
+            snprintf(last_failure, sizeof last_failure, "%s: %s", reg->urls[u],
+                     curl_easy_strerror(rc));
+            continue;
+        }
+        long status = 0;
+        curl_easy_getinfo(reg->curl, CURLINFO_RESPONSE_CODE, &status);
+        char msg[160];
+        if (status == 200) {
+            json_t *root = json_loadb((const char *)body.data, body.len, 0, NULL);
+            const char *text = json_string_value(json_object_get(root, "schema"));
+            const char *type = json_string_value(json_object_get(root, "schemaType"));
+            if (type && strcmp(type, "AVRO") != 0) {
+                st = ak_error_set(err, AK_ERR_UNSUPPORTED,
+                                  "schema registry %s: schema id %ld is a %s schema, not Avro",
+                                  reg->urls[u], (long)id, type);
+            } else if (text) {
+                *schema = strdup(text);
+                st = *schema ? AK_OK : ak_error_set(err, AK_ERR_NOMEM, "out of memory");
+            } else {
+                registry_message(&body, msg, sizeof msg);
+                st = ak_error_set(err, AK_ERR_IO,
+                                  "schema registry %s: schema id %ld: answer has no schema: %s",
+                                  reg->urls[u], (long)id, msg);
+            }
+            json_decref(root);
+            goto done;
+        }
+        registry_message(&body, msg, sizeof msg);
+        st = ak_error_set(err,
+                          status >= 500 || status == 408 || status == 429 ? AK_ERR_IO
+                                                                          : AK_ERR_UNSUPPORTED,
+                          "schema registry %s: schema id %ld: HTTP %ld: %s", reg->urls[u],
+                          (long)id, status, msg);
+        goto done;
+    }
+    st = ak_error_set(err, AK_ERR_IO, "schema registry unreachable (schema id %ld): %s", (long)id,
+                      last_failure);
+done:
+    ak_buf_free(&body);
+    return st;
 }

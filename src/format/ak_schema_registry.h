@@ -1,7 +1,8 @@
 /*
  * ak_schema_registry: a Confluent Schema Registry REST client (libcurl) for
  * kafka-avro: registers a schema under a subject and caches the id, so a
- * schema costs one request per (subject, schema) for the formatter's life.
+ * schema costs one request per (subject, schema) for the formatter's life;
+ * and, for the inbound kafka-avro decoder, fetches a schema by its id.
  *
  * Configured from the kafka-avro `props`, with the names Confluent's
  * KafkaAvroSerializer reads:
@@ -50,6 +51,14 @@ void ak_schema_registry_free(ak_schema_registry_t *reg);
 ak_status_t ak_schema_registry_id(ak_schema_registry_t *reg, const char *subject,
                                   const char *schema, size_t schema_len, int32_t *id,
                                   ak_error_t *err);
+
+/* The schema registered under id (GET /schemas/ids/<id>; the inbound
+ * kafka-avro decoder's look-up), as malloc'd JSON text in *schema. No URL
+ * answering or a 5xx answer -> AK_ERR_IO (retry later); an unknown id (404)
+ * or a schema that is not Avro -> AK_ERR_UNSUPPORTED. Not cached here: the
+ * caller caches what it parses. */
+ak_status_t ak_schema_registry_schema(ak_schema_registry_t *reg, int32_t id, char **schema,
+                                      ak_error_t *err);
 
 /* Requests sent so far (every URL tried counts). */
 uint64_t ak_schema_registry_requests(const ak_schema_registry_t *reg);
