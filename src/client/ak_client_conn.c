@@ -456,6 +456,10 @@ static void ak_client_conn_read(ak_client_conn_t *conn)
         if ((size_t)n < cap)
             break;
     }
+    /* Answers freed in-flight slots: send what waits for this node. */
+    ak_client_node_t *node = conn->node;
+    if (node && node->queue_head && !node->removed && !conn->client->closing)
+        ak_client_node_pump(node);
 }
 
 static void ak_client_conn_on_io(ak_loop_t *loop, ak_io_t *io, unsigned events)

@@ -82,4 +82,12 @@ bool ak_asd_cluster_node_running(const ak_asd_cluster_t *cluster, int node);
 
 void ak_asd_cluster_stats(const ak_asd_cluster_t *cluster, ak_asd_stats_t *stats);
 
+/* Per node, for routing checks. */
+typedef struct ak_asd_node_stats {
+    uint64_t commands;      /* data commands this node answered */
+    uint64_t not_master;    /* ... for a partition whose master is another live node */
+    uint64_t connections;   /* accepted */
+} ak_asd_node_stats_t;
+void ak_asd_cluster_node_stats(const ak_asd_cluster_t *cluster, int node, ak_asd_node_stats_t *stats);
+
 #endif

@@ -59,6 +59,7 @@ struct ak_asd_node {
     ak_asd_conn_t *conns;
     ak_asd_fault_t fault;
     uint64_t fault_rng;
+    ak_asd_node_stats_t stats;
 };
 
 struct ak_asd_cluster {
@@ -423,6 +424,7 @@ static void ak_asd_handle_message(ak_asd_node_t *node, const uint8_t *body, size
 {
     ak_asd_cluster_t *cluster = node->cluster;
     cluster->stats.commands++;
+    node->stats.commands++;
     if (node->fault.fail_code && node->fault.fail_ratio > 0) {
         double draw = (double)(ak_asd_rng(&node->fault_rng) >> 11) / (double)(1ULL << 53);
         if (draw < node->fault.fail_ratio) {
@@ -436,6 +438,13 @@ static void ak_asd_handle_message(ak_asd_node_t *node, const uint8_t *body, size
     if (ak_msg_parse(body, len, AK_PROTO_HEADER_SIZE, &cluster->arena, &msg, NULL) != AK_OK) {
         ak_asd_reply_code(out, AK_RESULT_PARAMETER);
         return;
+    }
+    const ak_msg_field_t *digest = ak_msg_find_field(&msg, AK_FIELD_DIGEST);
+    if (digest && digest->len == AK_DIGEST_SIZE) {
+        int live[AK_ASD_MAX_NODES];
+        int n_live = ak_asd_live_nodes(cluster, live);
+        if (n_live && live[ak_partition_id(digest->data) % (uint32_t)n_live] != node->index)
+            node->stats.not_master++;
     }
     ak_asd_exec_message(&cluster->exec, &msg, &cluster->arena, out);
 }
@@ -669,6 +678,7 @@ static void ak_asd_node_on_accept(ak_loop_t *loop, ak_io_t *io, unsigned events)
             node->conns->prev = conn;
         node->conns = conn;
         node->cluster->stats.connections++;
+        node->stats.connections++;
     }
 }
 
@@ -931,4 +941,13 @@ void ak_asd_cluster_stats(const ak_asd_cluster_t *cluster, ak_asd_stats_t *stats
         stats->xdr_dropped = ak_asd_xdr_dropped(cluster->xdr);
         ak_asd_xdr_ship_stats(cluster->xdr, &stats->xdr);
     }
+}
+
+void ak_asd_cluster_node_stats(const ak_asd_cluster_t *cluster, int node, ak_asd_node_stats_t *stats)
+{
+    if (node < 0 || node >= cluster->n_nodes) {
+        memset(stats, 0, sizeof *stats);
+        return;
+    }
+    *stats = cluster->nodes[node].stats;
 }
