@@ -407,7 +407,8 @@ static void ak_client_on_tend_followup(ak_client_conn_t *conn, const char *body,
     ak_client_node_t *node = arg;
     ak_client_t *client = node->client;
     if (!body) {
-        ak_client_tend_failed(node, "connection lost while reading the partition map");
+        ak_client_tend_failed(node, conn->close_reason[0] ? conn->close_reason
+                                                          : "connection lost while reading the partition map");
         return;
     }
     node->tend_busy = false;
@@ -450,14 +451,28 @@ static void ak_client_on_tend_reply(ak_client_conn_t *conn, const char *body, si
     ak_client_node_t *node = arg;
     ak_client_t *client = node->client;
     if (!body) {
-        ak_client_tend_failed(node, "info connection lost");
+        ak_client_tend_failed(node, conn->close_reason[0] ? conn->close_reason : "info connection lost");
         return;
     }
     const char *value;
     size_t value_len;
-    if (!ak_client_info_value(body, len, "node", &value, &value_len) || value_len == 0 || value_len >= 32 ||
-        ak_info_value_is_error(value, value_len)) {
+    if (!ak_client_info_value(body, len, "node", &value, &value_len) || value_len == 0) {
         ak_client_tend_failed(node, "no node name in the info reply");
+        return;
+    }
+    if (value_len >= 9 && memcmp(value, "ERROR:80:", 9) == 0 && client->config.user && !conn->sent_login) {
+        /* Our session was dropped: log in afresh on a new connection. */
+        free(client->session_token);
+        client->session_token = NULL;
+        node->tend_busy = false;
+        ak_client_conn_close(conn, AK_RESULT_NOT_AUTHENTICATED, "session no longer accepted");
+        ak_client_tend_node(node);
+        return;
+    }
+    if (ak_info_value_is_error(value, value_len) || value_len >= 32) {
+        char why[200];
+        snprintf(why, sizeof why, "info 'node' answered '%.*s'", (int)(value_len < 120 ? value_len : 120), value);
+        ak_client_tend_failed(node, why);
         return;
     }
     if (!node->validated) {

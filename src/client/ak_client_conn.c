@@ -139,6 +139,7 @@ void ak_client_conn_close(ak_client_conn_t *conn, int code, const char *message)
     ak_client_t *client = conn->client;
     ak_client_node_t *node = conn->node;
     conn->state = AK_CONN_CLOSED;
+    snprintf(conn->close_reason, sizeof conn->close_reason, "%s", message);
     ak_loop_io_stop(client->loop, &conn->io);
     if (conn->tls)
         ak_tls_free(conn->tls);

@@ -104,6 +104,7 @@ struct ak_client_conn {
     ak_client_info_cb info_cb;
     void *info_arg;
     uint64_t info_sent_ms;
+    char close_reason[300];  /* why it closed, for the info callback */
 };
 
 struct ak_client_node {

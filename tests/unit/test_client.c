@@ -180,16 +180,27 @@ static const char *akt_bin_str(const akt_result_t *r, const char *name)
 
 /* ---- setup ------------------------------------------------------------ */
 
-static void akt_cluster_start(akt_env_t *env, int nodes)
+static const char *const akt_users[] = {"alice:s3cret"};
+
+static void akt_cluster_start_secured(akt_env_t *env, int nodes, bool secured)
 {
     ak_error_t err;
     env->loop = ak_loop_new(&err);
     assert_non_null(env->loop);
     ak_asd_options_t opts = {0};
     opts.nodes = nodes;
+    if (secured) {
+        opts.users = akt_users;
+        opts.n_users = 1;
+    }
     env->asd = ak_asd_cluster_new(env->loop, &opts, &err);
     if (!env->asd)
         fail_msg("aerospike-dev: %s", err.message);
+}
+
+static void akt_cluster_start(akt_env_t *env, int nodes)
+{
+    akt_cluster_start_secured(env, nodes, false);
 }
 
 static bool akt_client_ready(void *arg)
@@ -246,6 +257,14 @@ static int akt_setup_cluster_only(void **state)
     akt_env_t *env = calloc(1, sizeof *env);
     *state = env;
     akt_cluster_start(env, 1);
+    return 0;
+}
+
+static int akt_setup_secured(void **state)
+{
+    akt_env_t *env = calloc(1, sizeof *env);
+    *state = env;
+    akt_cluster_start_secured(env, 2, true);
     return 0;
 }
 
@@ -1106,6 +1125,90 @@ static void test_stopped_node_is_routed_around_and_used_again_when_back(void **s
     akt_assert_code(&r, AK_RESULT_OK);
 }
 
+/* ---- security ------------------------------------------------------------ */
+
+static void test_login_with_the_password_then_commands_work_on_every_connection(void **state)
+{
+    akt_env_t *env = *state;
+    env->user = "alice";
+    env->password = "s3cret";
+    akt_client_start(env);
+    akt_result_t r;
+    akt_put_ab(env, "sec", 1, "x", &r);
+    akt_assert_code(&r, AK_RESULT_OK);
+    akt_get_wait(env, "sec", NULL, 0, &r);
+    assert_int_equal(akt_bin_int(&r, "a"), 1);
+    ak_client_stats_t stats;
+    ak_client_stats(env->client, &stats);
+    assert_true(stats.logins >= 1);
+    /* every connection the nodes accepted logged in (LOGIN or AUTHENTICATE) */
+    ak_asd_node_stats_t n0, n1;
+    ak_asd_cluster_node_stats(env->asd, 0, &n0);
+    ak_asd_cluster_node_stats(env->asd, 1, &n1);
+    assert_int_equal(n0.logins, n0.connections);
+    assert_int_equal(n1.logins, n1.connections);
+    assert_true(n0.logins + n1.logins >= 3); /* 2 info connections + at least 1 data */
+}
+
+static void test_wrong_password_is_refused_and_named(void **state)
+{
+    akt_env_t *env = *state;
+    ak_client_config_t config;
+    akt_client_config(env, &config);
+    config.user = "alice";
+    config.password = "guess";
+    ak_error_t err;
+    env->client = ak_client_new(env->loop, &config, &err);
+    assert_non_null(env->client);
+    akt_run_for(env, 200);
+    assert_false(ak_client_is_ready(env->client));
+    const char *why = ak_client_last_error(env->client);
+    assert_non_null(strstr(why, "alice"));
+    assert_non_null(strstr(why, "INVALID_CREDENTIAL"));
+}
+
+static void test_without_login_a_secured_cluster_says_not_authenticated(void **state)
+{
+    akt_env_t *env = *state;
+    ak_client_config_t config;
+    akt_client_config(env, &config);
+    ak_error_t err;
+    env->client = ak_client_new(env->loop, &config, &err);
+    assert_non_null(env->client);
+    akt_run_for(env, 200);
+    assert_false(ak_client_is_ready(env->client));
+    assert_non_null(strstr(ak_client_last_error(env->client), "ERROR:80"));
+}
+
+static void test_revoked_session_is_logged_in_again_and_the_command_retried(void **state)
+{
+    akt_env_t *env = *state;
+    env->user = "alice";
+    env->password = "s3cret";
+    akt_client_start(env);
+    akt_result_t r;
+    akt_put_ab(env, "rev", 1, "x", &r);
+    akt_assert_code(&r, AK_RESULT_OK);
+    ak_client_stats_t before, after;
+    ak_client_stats(env->client, &before);
+    ak_asd_cluster_revoke_sessions(env->asd);
+    akt_put_ab(env, "rev", 2, "y", &r);
+    akt_assert_code(&r, AK_RESULT_OK);
+    assert_int_equal(r.attempts, 2); /* NOT_AUTHENTICATED, then a new login */
+    ak_client_stats(env->client, &after);
+    assert_true(after.logins > before.logins);
+    akt_get_wait(env, "rev", NULL, 0, &r);
+    assert_int_equal(akt_bin_int(&r, "a"), 2);
+    /* the tend connections log in again too: the cluster stays known */
+    akt_run_for(env, 4 * AKT_TEND_MS);
+    ak_client_stats(env->client, &after);
+    int active = 0;
+    for (int i = 0; i < after.n_nodes; i++)
+        active += after.nodes[i].active;
+    assert_int_equal(active, 2);
+}
+
+#define AKT_SEC(fn) cmocka_unit_test_setup_teardown(fn, akt_setup_secured, akt_teardown)
 #define AKT_ONE(fn) cmocka_unit_test_setup_teardown(fn, akt_setup_one_node, akt_teardown)
 #define AKT_THREE(fn) cmocka_unit_test_setup_teardown(fn, akt_setup_three_nodes, akt_teardown)
 #define AKT_BARE(fn) cmocka_unit_test_setup_teardown(fn, akt_setup_cluster_only, akt_teardown)
@@ -1136,6 +1239,10 @@ int main(void)
         AKT_ONE(test_freeing_the_client_completes_pending_commands),
         AKT_THREE(test_three_nodes_are_discovered_from_one_seed_and_commands_go_to_masters),
         AKT_THREE(test_stopped_node_is_routed_around_and_used_again_when_back),
+        AKT_SEC(test_login_with_the_password_then_commands_work_on_every_connection),
+        AKT_SEC(test_wrong_password_is_refused_and_named),
+        AKT_SEC(test_without_login_a_secured_cluster_says_not_authenticated),
+        AKT_SEC(test_revoked_session_is_logged_in_again_and_the_command_retried),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
