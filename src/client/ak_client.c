@@ -382,7 +382,7 @@ static ak_client_conn_t *ak_client_pick_conn(ak_client_node_t *node, char *why, 
             return conn;
         }
         node->unreachable_until_ms = ak_clock_ms() + client->config.tend_interval_ms;
-        snprintf(why, why_cap, "node %s (%s:%u): %s", node->name, node->host, node->port, err.message);
+        snprintf(why, why_cap, "node %s (%.100s:%u): %.200s", node->name, node->host, node->port, err.message);
         ak_client_cluster_node_trouble(node);
     }
     return best;
@@ -442,7 +442,7 @@ static void ak_client_dispatch(ak_client_cmd_t *cmd)
         cmd->attempts++;
         if (node) {
             snprintf(cmd->node_name, sizeof cmd->node_name, "%s", node->name);
-            snprintf(text, sizeof text, "node %s (%s:%u), master of partition %u of '%s', is down", node->name,
+            snprintf(text, sizeof text, "node %s (%.100s:%u), master of partition %u of '%s', is down", node->name,
                      node->host, node->port, cmd->partition_id, cmd->ns);
         } else {
             snprintf(text, sizeof text, "no node owns partition %u of '%s'", cmd->partition_id, cmd->ns);
@@ -939,7 +939,7 @@ static ak_status_t ak_client_parse_seeds(ak_client_t *client, const char *seeds,
                 *last = '\0';
                 snprintf(seed->tls_name, sizeof seed->tls_name, "%s", first + 1);
                 *first = '\0';
-                char hostport[600];
+                char hostport[1300];
                 snprintf(hostport, sizeof hostport, "%s:%s", text, last + 1);
                 if (ak_sock_parse_hostport(hostport, seed->host, sizeof seed->host, &seed->port, err) != AK_OK) {
                     ak_error_prefix(err, "seeds");

@@ -487,8 +487,8 @@ static void ak_client_on_tend_reply(ak_client_conn_t *conn, const char *body, si
             return;
         }
         if (client->config.cluster_name) {
-            const char *cn;
-            size_t cn_len;
+            const char *cn = NULL;
+            size_t cn_len = 0;
             if (!ak_client_info_value(body, len, "cluster-name", &cn, &cn_len) ||
                 strlen(client->config.cluster_name) != cn_len || memcmp(client->config.cluster_name, cn, cn_len)) {
                 char why[200];

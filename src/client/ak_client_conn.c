@@ -193,7 +193,7 @@ static void ak_client_conn_fail(ak_client_conn_t *conn, int code, const char *fm
     va_end(ap);
     char message[600];
     ak_client_node_t *node = conn->node;
-    snprintf(message, sizeof message, "node %s (%s:%u): %s", node->name[0] ? node->name : "?",
+    snprintf(message, sizeof message, "node %s (%.100s:%u): %s", node->name[0] ? node->name : "?",
              node->host, node->port, what);
     ak_client_conn_close(conn, code, message);
 }
