@@ -118,7 +118,7 @@ typedef struct ak_client_node_stats {
 
 typedef struct ak_client_stats {
     uint64_t commands;       /* completed (callback called) */
-    uint64_t succeeded;      /* completed with OK (or NOT_FOUND for get/delete/touch) */
+    uint64_t succeeded;      /* completed with OK */
     uint64_t failed;
     uint64_t retries;
     uint64_t timeouts;       /* socket or total timeouts seen (each attempt) */
