@@ -39,7 +39,10 @@ static void ak_asd_usage(FILE *out)
             "  --ship-expiry         ship expirations as deletes (XDR ship-nsup-deletes)\n"
             "  --fault-code C        answer data commands with result code C ...\n"
             "  --fault-ratio R       ... for this fraction of them (default 1)\n"
-            "  --latency-ms MS       delay every data reply\n\n"
+            "  --latency-ms MS       delay every data reply\n"
+            "  --user NAME:PASSWORD  turn security on: clients must log in as this user\n"
+            "                        (repeatable; internal authentication, bcrypt credential)\n"
+            "  --session-ttl SECS    lifetime of login session tokens (default 86400)\n\n"
             "Fault switches at run time, as info commands (asinfo -v, or a client's info call):\n"
             "  dev-fault:code=14;ratio=0.5[;node=N|all]   dev-fault:clear\n"
             "  dev-latency:ms=50    dev-refuse:on|off    dev-node-stop:node=N    dev-node-start:node=N\n"
@@ -89,7 +92,7 @@ int ak_cmd_aerospike_dev(int argc, char **argv)
 {
     enum { OPT_HOST = 256, OPT_PORT, OPT_NODES, OPT_NS, OPT_CLUSTER, OPT_TTL, OPT_XDR, OPT_XDR_PROTO,
            OPT_XDR_PATH, OPT_XDR_TIMEOUT, OPT_XDR_INFLIGHT, OPT_SHIP_EXPIRY, OPT_FAULT_CODE,
-           OPT_FAULT_RATIO, OPT_LATENCY, OPT_HELP };
+           OPT_FAULT_RATIO, OPT_LATENCY, OPT_USER, OPT_SESSION_TTL, OPT_HELP };
     static const struct option options[] = {
         {"host", required_argument, NULL, OPT_HOST},
         {"port", required_argument, NULL, OPT_PORT},
@@ -106,6 +109,8 @@ int ak_cmd_aerospike_dev(int argc, char **argv)
         {"fault-code", required_argument, NULL, OPT_FAULT_CODE},
         {"fault-ratio", required_argument, NULL, OPT_FAULT_RATIO},
         {"latency-ms", required_argument, NULL, OPT_LATENCY},
+        {"user", required_argument, NULL, OPT_USER},
+        {"session-ttl", required_argument, NULL, OPT_SESSION_TTL},
         {"help", no_argument, NULL, OPT_HELP},
         {NULL, 0, NULL, 0},
     };
@@ -113,6 +118,7 @@ int ak_cmd_aerospike_dev(int argc, char **argv)
     opts.port = 3000;
     const char *namespaces[AK_ASD_MAX_LIST];
     const char *xdr[AK_ASD_MAX_LIST];
+    const char *users[AK_ASD_MAX_LIST];
     ak_asd_fault_t fault = {0};
     fault.fail_ratio = 1.0;
     unsigned long v = 0;
@@ -192,6 +198,21 @@ int ak_cmd_aerospike_dev(int argc, char **argv)
                 return 2;
             fault.latency_ms = (uint32_t)v;
             break;
+        case OPT_USER:
+            if (opts.n_users == AK_ASD_MAX_LIST) {
+                fprintf(stderr, "aerokafka aerospike-dev: at most %d --user\n", AK_ASD_MAX_LIST);
+                return 2;
+            }
+            users[opts.n_users++] = optarg;
+            break;
+        case OPT_SESSION_TTL:
+            if (ak_parse_uint("--session-ttl", optarg, 0xFFFFFFFFul, &v) || v == 0) {
+                if (v == 0)
+                    fprintf(stderr, "aerokafka aerospike-dev: --session-ttl must be at least 1\n");
+                return 2;
+            }
+            opts.session_ttl = (uint32_t)v;
+            break;
         case OPT_HELP:
             ak_asd_usage(stdout);
             return 0;
@@ -206,6 +227,7 @@ int ak_cmd_aerospike_dev(int argc, char **argv)
     }
     opts.namespaces = namespaces;
     opts.xdr_destinations = xdr;
+    opts.users = users;
 
     ak_error_t err;
     ak_loop_t *loop = ak_loop_new(&err);
@@ -230,6 +252,8 @@ int ak_cmd_aerospike_dev(int argc, char **argv)
     if (opts.n_xdr_destinations)
         fprintf(stderr, ", shipping to %zu connector(s) over %s", opts.n_xdr_destinations,
                 ak_xdr_protocol_name(opts.xdr_protocol));
+    if (opts.n_users)
+        fprintf(stderr, ", security on (%zu user(s))", opts.n_users);
     fprintf(stderr, "\n");
 
     ak_asd_stats_tick_t tick = {cluster};

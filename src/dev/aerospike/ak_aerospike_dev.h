@@ -40,6 +40,12 @@ typedef struct ak_asd_options {
     int xdr_in_flight;               /* per connection; default 64 */
     bool xdr_ship_expiry;            /* ship expirations as deletes (ship-nsup-deletes) */
     const char *xdr_http_path;       /* default "/" */
+    /* Security: with users, every connection must log in (LOGIN with the
+     * bcrypt credential, or AUTHENTICATE with a session token) before any
+     * info or data command, which otherwise get NOT_AUTHENTICATED (80). */
+    const char *const *users;        /* "NAME:PASSWORD" */
+    size_t n_users;
+    uint32_t session_ttl;            /* seconds; default 86400 */
 } ak_asd_options_t;
 
 /* Fault switches for tests, per node. */
@@ -81,5 +87,19 @@ ak_status_t ak_asd_cluster_start_node(ak_asd_cluster_t *cluster, int node, ak_er
 bool ak_asd_cluster_node_running(const ak_asd_cluster_t *cluster, int node);
 
 void ak_asd_cluster_stats(const ak_asd_cluster_t *cluster, ak_asd_stats_t *stats);
+
+/* Per node, for routing checks. */
+typedef struct ak_asd_node_stats {
+    uint64_t commands;      /* data commands this node answered */
+    uint64_t not_master;    /* ... for a partition whose master is another live node */
+    uint64_t connections;   /* accepted */
+    uint64_t logins;        /* successful LOGIN / AUTHENTICATE */
+} ak_asd_node_stats_t;
+/* Forgets every session token and makes every open connection log in
+ * again: their next command is answered NOT_AUTHENTICATED (what a client
+ * sees when its session expires or is revoked). */
+void ak_asd_cluster_revoke_sessions(ak_asd_cluster_t *cluster);
+
+void ak_asd_cluster_node_stats(const ak_asd_cluster_t *cluster, int node, ak_asd_node_stats_t *stats);
 
 #endif

@@ -4,6 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
+#include "client/ak_client_admin.h"
 #include "common/ak_arena.h"
 #include "common/ak_buf.h"
 #include "dev/aerospike/ak_aerospike_dev.h"
@@ -46,6 +49,8 @@ struct ak_asd_conn {
     ak_asd_delayed_t *delayed_head, *delayed_tail;
     uint64_t delay_timer;
     bool closing;
+    uint64_t auth_epoch;   /* == cluster's when this connection logged in */
+    bool authenticated;
 };
 
 struct ak_asd_node {
@@ -59,10 +64,31 @@ struct ak_asd_node {
     ak_asd_conn_t *conns;
     ak_asd_fault_t fault;
     uint64_t fault_rng;
+    ak_asd_node_stats_t stats;
 };
+
+#define AK_ASD_TOKEN_SIZE 16
+#define AK_ASD_MAX_SESSIONS 4096
+
+typedef struct ak_asd_user {
+    char name[64];
+    char credential[AK_ADMIN_CREDENTIAL_SIZE + 1];
+} ak_asd_user_t;
+
+typedef struct ak_asd_session {
+    uint8_t token[AK_ASD_TOKEN_SIZE];
+    size_t user;
+    uint64_t expires_ms;
+} ak_asd_session_t;
 
 struct ak_asd_cluster {
     ak_loop_t *loop;
+    ak_asd_user_t *users;
+    size_t n_users;
+    uint32_t session_ttl;
+    ak_asd_session_t *sessions; /* ring of the newest AK_ASD_MAX_SESSIONS */
+    size_t n_sessions, next_session;
+    uint64_t auth_epoch;
     char host[256];
     char cluster_name[64];
     ak_asd_node_t nodes[AK_ASD_MAX_NODES];
@@ -408,6 +434,23 @@ static void ak_asd_handle_info(ak_asd_node_t *node, const uint8_t *body, size_t 
         ak_proto_header_write(out->data + start, AK_PROTO_TYPE_INFO, out->len - start - AK_PROTO_HEADER_SIZE);
 }
 
+/* Every line answered ERROR:80 (what a secured server says to info
+ * before a login). */
+static void ak_asd_info_not_authenticated(const uint8_t *body, size_t len, ak_buf_t *out)
+{
+    size_t start = out->len;
+    ak_buf_append_zeros(out, AK_PROTO_HEADER_SIZE);
+    ak_info_iter_t iter;
+    ak_info_pair_t line;
+    ak_info_iter_init(&iter, (const char *)body, len);
+    while (ak_info_iter_next(&iter, &line)) {
+        ak_buf_append(out, line.name, line.name_len);
+        ak_buf_append_str(out, "\tERROR:80:not authenticated\n");
+    }
+    if (!ak_buf_failed(out))
+        ak_proto_header_write(out->data + start, AK_PROTO_TYPE_INFO, out->len - start - AK_PROTO_HEADER_SIZE);
+}
+
 /* --- data commands --- */
 
 static uint64_t ak_asd_rng(uint64_t *state)
@@ -423,6 +466,7 @@ static void ak_asd_handle_message(ak_asd_node_t *node, const uint8_t *body, size
 {
     ak_asd_cluster_t *cluster = node->cluster;
     cluster->stats.commands++;
+    node->stats.commands++;
     if (node->fault.fail_code && node->fault.fail_ratio > 0) {
         double draw = (double)(ak_asd_rng(&node->fault_rng) >> 11) / (double)(1ULL << 53);
         if (draw < node->fault.fail_ratio) {
@@ -437,17 +481,101 @@ static void ak_asd_handle_message(ak_asd_node_t *node, const uint8_t *body, size
         ak_asd_reply_code(out, AK_RESULT_PARAMETER);
         return;
     }
+    const ak_msg_field_t *digest = ak_msg_find_field(&msg, AK_FIELD_DIGEST);
+    if (digest && digest->len == AK_DIGEST_SIZE) {
+        int live[AK_ASD_MAX_NODES];
+        int n_live = ak_asd_live_nodes(cluster, live);
+        if (n_live && live[ak_partition_id(digest->data) % (uint32_t)n_live] != node->index)
+            node->stats.not_master++;
+    }
     ak_asd_exec_message(&cluster->exec, &msg, &cluster->arena, out);
 }
 
-/* Security messages: this node has no security, which clients accept
- * (result 52, SECURITY_NOT_ENABLED, counts as a successful login). */
-static void ak_asd_handle_admin(ak_buf_t *out)
+static bool ak_asd_conn_authenticated(const ak_asd_conn_t *conn)
 {
-    uint8_t reply[AK_PROTO_HEADER_SIZE + 16] = {0};
-    ak_proto_header_write(reply, AK_PROTO_TYPE_ADMIN, 16);
-    reply[AK_PROTO_HEADER_SIZE + 1] = 52;
-    ak_buf_append(out, reply, sizeof reply);
+    const ak_asd_cluster_t *cluster = conn->node->cluster;
+    return !cluster->n_users || (conn->authenticated && conn->auth_epoch == cluster->auth_epoch);
+}
+
+static ssize_t ak_asd_find_user(const ak_asd_cluster_t *cluster, const char *name, size_t len)
+{
+    for (size_t i = 0; i < cluster->n_users; i++)
+        if (strlen(cluster->users[i].name) == len && memcmp(cluster->users[i].name, name, len) == 0)
+            return (ssize_t)i;
+    return -1;
+}
+
+/* Security messages. Without users the node has no security, which clients
+ * accept (result 52, SECURITY_NOT_ENABLED, counts as a successful login).
+ * With users: LOGIN checks the bcrypt credential and hands out a session
+ * token; AUTHENTICATE accepts a live token. */
+static void ak_asd_handle_admin(ak_asd_conn_t *conn, const uint8_t *body, size_t len, ak_buf_t *out)
+{
+    ak_asd_cluster_t *cluster = conn->node->cluster;
+    if (!cluster->n_users) {
+        ak_admin_reply_build(out, AK_ADMIN_RESULT_SECURITY_NOT_ENABLED, NULL, 0, 0);
+        return;
+    }
+    ak_admin_msg_t msg;
+    if (ak_admin_parse(body, len, AK_PROTO_HEADER_SIZE, &msg, NULL) != AK_OK) {
+        ak_admin_reply_build(out, 54 /* bad field */, NULL, 0, 0);
+        return;
+    }
+    ssize_t user = msg.user ? ak_asd_find_user(cluster, msg.user, msg.user_len) : -1;
+    uint64_t now = ak_clock_ms();
+    if (msg.command == AK_ADMIN_LOGIN) {
+        if (user < 0) {
+            ak_admin_reply_build(out, AK_ADMIN_RESULT_INVALID_USER, NULL, 0, 0);
+            return;
+        }
+        if (!msg.credential || msg.credential_len != AK_ADMIN_CREDENTIAL_SIZE ||
+            memcmp(msg.credential, cluster->users[user].credential, AK_ADMIN_CREDENTIAL_SIZE) != 0) {
+            ak_admin_reply_build(out, AK_ADMIN_RESULT_INVALID_CREDENTIAL, NULL, 0, 0);
+            return;
+        }
+        ak_asd_session_t *session = &cluster->sessions[cluster->next_session];
+        cluster->next_session = (cluster->next_session + 1) % AK_ASD_MAX_SESSIONS;
+        if (cluster->n_sessions < AK_ASD_MAX_SESSIONS)
+            cluster->n_sessions++;
+        if (getrandom(session->token, sizeof session->token, 0) != (ssize_t)sizeof session->token) {
+            for (size_t i = 0; i < sizeof session->token; i++)
+                session->token[i] = (uint8_t)(now >> (i % 8)) ^ (uint8_t)i;
+        }
+        session->user = (size_t)user;
+        session->expires_ms = now + (uint64_t)cluster->session_ttl * 1000u;
+        conn->authenticated = true;
+        conn->auth_epoch = cluster->auth_epoch;
+        conn->node->stats.logins++;
+        ak_admin_reply_build(out, AK_RESULT_OK, session->token, sizeof session->token, cluster->session_ttl);
+        return;
+    }
+    if (msg.command == AK_ADMIN_AUTHENTICATE) {
+        for (size_t i = 0; i < cluster->n_sessions && user >= 0; i++) {
+            ak_asd_session_t *session = &cluster->sessions[i];
+            if (session->user == (size_t)user && session->expires_ms > now &&
+                msg.session_token_len == sizeof session->token &&
+                memcmp(msg.session_token, session->token, sizeof session->token) == 0) {
+                conn->authenticated = true;
+                conn->auth_epoch = cluster->auth_epoch;
+                conn->node->stats.logins++;
+                ak_admin_reply_build(out, AK_RESULT_OK, NULL, 0, 0);
+                return;
+            }
+        }
+        ak_admin_reply_build(out, AK_ADMIN_RESULT_EXPIRED_SESSION, NULL, 0, 0);
+        return;
+    }
+    /* user administration is not emulated */
+    ak_admin_reply_build(out, ak_asd_conn_authenticated(conn) ? 53 /* bad command */
+                                                             : AK_ADMIN_RESULT_NOT_AUTHENTICATED,
+                         NULL, 0, 0);
+}
+
+void ak_asd_cluster_revoke_sessions(ak_asd_cluster_t *cluster)
+{
+    cluster->n_sessions = 0;
+    cluster->next_session = 0;
+    cluster->auth_epoch++;
 }
 
 /* --- connections --- */
@@ -573,12 +701,22 @@ static void ak_asd_conn_process(ak_asd_conn_t *conn)
         ak_buf_t *reply = &cluster->scratch;
         ak_buf_clear(reply);
         bool delay = false;
+        if (frame.header.type != AK_PROTO_TYPE_ADMIN && !ak_asd_conn_authenticated(conn)) {
+            /* security on, no login yet */
+            if (frame.header.type == AK_PROTO_TYPE_INFO)
+                ak_asd_info_not_authenticated(frame.body, (size_t)frame.header.size, reply);
+            else
+                ak_asd_reply_code(reply, AK_RESULT_NOT_AUTHENTICATED);
+            ak_asd_conn_reply(conn, reply->data, reply->len, false);
+            pos += consumed;
+            continue;
+        }
         switch (frame.header.type) {
         case AK_PROTO_TYPE_INFO:
             ak_asd_handle_info(conn->node, frame.body, (size_t)frame.header.size, reply);
             break;
         case AK_PROTO_TYPE_ADMIN:
-            ak_asd_handle_admin(reply);
+            ak_asd_handle_admin(conn, frame.body, (size_t)frame.header.size, reply);
             break;
         case AK_PROTO_TYPE_MESSAGE:
             ak_asd_handle_message(conn->node, frame.body, (size_t)frame.header.size, reply);
@@ -669,6 +807,7 @@ static void ak_asd_node_on_accept(ak_loop_t *loop, ak_io_t *io, unsigned events)
             node->conns->prev = conn;
         node->conns = conn;
         node->cluster->stats.connections++;
+        node->stats.connections++;
     }
 }
 
@@ -753,6 +892,30 @@ ak_asd_cluster_t *ak_asd_cluster_new(ak_loop_t *loop, const ak_asd_options_t *op
              opts->cluster_name && *opts->cluster_name ? opts->cluster_name : "aerospike-dev");
     cluster->partition_generation = 1;
     cluster->peers_generation = 1;
+    cluster->session_ttl = opts->session_ttl ? opts->session_ttl : 86400;
+    if (opts->n_users) {
+        cluster->users = calloc(opts->n_users, sizeof *cluster->users);
+        cluster->sessions = calloc(AK_ASD_MAX_SESSIONS, sizeof *cluster->sessions);
+        if (!cluster->users || !cluster->sessions) {
+            ak_error_set(err, AK_ERR_NOMEM, "no memory for users");
+            goto fail;
+        }
+        for (size_t i = 0; i < opts->n_users; i++) {
+            const char *colon = strchr(opts->users[i], ':');
+            size_t name_len = colon ? (size_t)(colon - opts->users[i]) : 0;
+            if (!colon || name_len == 0 || name_len >= sizeof cluster->users[i].name) {
+                ak_error_set(err, AK_ERR_INVALID_ARG, "user '%s': expected NAME:PASSWORD (name 1..63 bytes)",
+                             opts->users[i]);
+                goto fail;
+            }
+            memcpy(cluster->users[i].name, opts->users[i], name_len);
+            /* The server keeps the credential the clients send: the bcrypt
+             * hash with the fixed salt. */
+            if (ak_admin_hash_password(colon + 1, cluster->users[i].credential, err) != AK_OK)
+                goto fail;
+            cluster->n_users++;
+        }
+    }
     ak_arena_init(&cluster->arena, 65536);
     ak_buf_init(&cluster->scratch);
     for (int i = 0; i < AK_ASD_MAX_NODES; i++)
@@ -845,6 +1008,8 @@ void ak_asd_cluster_free(ak_asd_cluster_t *cluster)
     ak_asd_store_free(&cluster->store);
     ak_arena_destroy(&cluster->arena);
     ak_buf_free(&cluster->scratch);
+    free(cluster->users);
+    free(cluster->sessions);
     free(cluster);
 }
 
@@ -931,4 +1096,13 @@ void ak_asd_cluster_stats(const ak_asd_cluster_t *cluster, ak_asd_stats_t *stats
         stats->xdr_dropped = ak_asd_xdr_dropped(cluster->xdr);
         ak_asd_xdr_ship_stats(cluster->xdr, &stats->xdr);
     }
+}
+
+void ak_asd_cluster_node_stats(const ak_asd_cluster_t *cluster, int node, ak_asd_node_stats_t *stats)
+{
+    if (node < 0 || node >= cluster->n_nodes) {
+        memset(stats, 0, sizeof *stats);
+        return;
+    }
+    *stats = cluster->nodes[node].stats;
 }
