@@ -1022,3 +1022,12 @@ void ak_consumer_free(ak_consumer_t *cons)
     free(cons->topics);
     free(cons);
 }
+
+ak_status_t ak_consumer_check(const ak_consumer_options_t *opts, ak_error_t *err)
+{
+    rd_kafka_conf_t *conf = ak_consumer_conf(opts, err);
+    if (!conf)
+        return AK_ERR_INVALID_ARG;
+    rd_kafka_conf_destroy(conf);
+    return AK_OK;
+}

@@ -139,6 +139,11 @@ ak_status_t ak_consumer_commit(ak_consumer_t *cons, bool sync, ak_error_t *err);
  * and call on_drained once every handed-out message is acked. */
 void ak_consumer_stop(ak_consumer_t *cons, ak_consumer_drained_fn on_drained, void *ctx);
 
+/* Checks the properties as ak_consumer_new would (librdkafka's verdict on
+ * each, group.id, the forced auto-commit settings) without creating a
+ * client: nothing connects. For --check. */
+ak_status_t ak_consumer_check(const ak_consumer_options_t *opts, ak_error_t *err);
+
 /* Messages handed out and not yet acked. */
 size_t ak_consumer_in_flight(const ak_consumer_t *cons);
 
