@@ -590,12 +590,12 @@ static void ak_consumer_assign(ak_consumer_t *cons, rd_kafka_topic_partition_lis
         if (rc)
             ak_consumer_report(cons, rc, false, "assign of %d partitions: %s", parts->cnt, rd_kafka_err2str(rc));
     }
-    /* A full application stays paused across the rebalance. */
-    if (cons->paused || cons->stopped) {
-        rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(parts);
-        ak_consumer_pause_resume_list(cons, copy, true);
-        rd_kafka_topic_partition_list_destroy(copy);
-    }
+    /* A full application stays paused across the rebalance; otherwise the
+     * partitions are resumed explicitly, so a pause librdkafka may remember
+     * from an earlier ownership of the same partition does not linger. */
+    rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(parts);
+    ak_consumer_pause_resume_list(cons, copy, cons->paused || cons->stopped);
+    rd_kafka_topic_partition_list_destroy(copy);
     if (cons->on_assign)
         cons->on_assign(cons->ctx, parts, false);
 }
