@@ -150,6 +150,7 @@ static void ak_ib_finish(ak_inbound_t *ib, ak_ib_item_t *item, bool gated)
     ak_ib_item_put(ib, item);
     if (ib->paused && ib->held < (size_t)ib->cfg->max_queued_records / 2) {
         ib->paused = false;
+        ak_log(AK_LOG_DEBUG, "inbound", "resuming: %zu records held", ib->held);
         ak_consumer_resume(ib->consumer);
     }
 }
@@ -443,6 +444,7 @@ static void ak_ib_on_message(void *ctx, const ak_consumer_msg_t *msg)
     if (!ib->paused && ib->held >= (size_t)ib->cfg->max_queued_records) {
         ib->paused = true;
         ib->pauses++;
+        ak_log(AK_LOG_DEBUG, "inbound", "pausing: %zu records held (max-queued-records)", ib->held);
         ak_consumer_pause(ib->consumer);
     }
     ak_ib_item_t *item = ak_ib_item_get(ib);

@@ -74,7 +74,9 @@ struct ak_consumer {
     ak_consumer_entry_t *free_entries;
     size_t n_free_entries;
 
-    bool paused;
+    bool paused;      /* the application asked: hand nothing out */
+    bool fetch_paused; /* librdkafka's partitions paused too (a long pause) */
+    uint64_t long_pause_timer;
     bool stopped;
     bool closing;
     bool draining; /* inside ak_consumer_drain: do not re-enter */
@@ -87,6 +89,7 @@ struct ak_consumer {
     bool revoke_all;
 
     uint64_t tick_timer;
+    uint64_t resume_timer;
     uint64_t finish_timer;
     uint64_t drained_timer;
     ak_consumer_drained_fn on_drained;
@@ -410,6 +413,15 @@ static void ak_consumer_drain(ak_consumer_t *cons)
 {
     if (cons->draining)
         return;
+    /* A short pause just stops polling: fetched messages wait in
+     * librdkafka's queue (bounded by queued.max.messages.kbytes) and its
+     * fetcher stops once that is full. Pausing librdkafka's partitions
+     * instead discards what was fetched and re-fetches it after the resume:
+     * under the quick pause/resume cycles of a busy connector that starves
+     * partitions. Only a long pause (see ak_consumer_pause) pauses them, so
+     * that polling can go on for rebalances and max.poll.interval.ms. */
+    if (cons->paused && !cons->fetch_paused && !cons->stopped && !cons->closing)
+        return;
     cons->draining = true;
     rd_kafka_message_t *rkm;
     while (!cons->closing && (rkm = rd_kafka_consumer_poll(cons->rk, 0)) != NULL)
@@ -455,14 +467,29 @@ static rd_kafka_topic_partition_list_t *ak_consumer_active_list(const ak_consume
     return list;
 }
 
+#define AK_CONSUMER_LONG_PAUSE_MS 5000
+
+static void ak_consumer_long_pause(ak_loop_t *loop, void *arg)
+{
+    (void)loop;
+    ak_consumer_t *cons = arg;
+    cons->long_pause_timer = 0;
+    if (!cons->paused || cons->fetch_paused)
+        return;
+    cons->fetch_paused = true;
+    rd_kafka_topic_partition_list_t *list = ak_consumer_active_list(cons);
+    ak_consumer_pause_resume_list(cons, list, true);
+    rd_kafka_topic_partition_list_destroy(list);
+    ak_consumer_drain(cons); /* polling again: rebalances, liveness */
+}
+
 void ak_consumer_pause(ak_consumer_t *cons)
 {
     if (cons->paused)
         return;
     cons->paused = true;
-    rd_kafka_topic_partition_list_t *list = ak_consumer_active_list(cons);
-    ak_consumer_pause_resume_list(cons, list, true);
-    rd_kafka_topic_partition_list_destroy(list);
+    if (!cons->long_pause_timer && !cons->fetch_paused)
+        cons->long_pause_timer = ak_loop_timer(cons->loop, AK_CONSUMER_LONG_PAUSE_MS, ak_consumer_long_pause, cons);
 }
 
 /* Hands out held messages until none is left or the application pauses
@@ -484,15 +511,36 @@ static void ak_consumer_flush_held(ak_consumer_t *cons)
         }
 }
 
+/* Drains after a resume from a fresh timer: the application may call
+ * resume from inside a message callback. */
+static void ak_consumer_resume_drain(ak_loop_t *loop, void *arg)
+{
+    (void)loop;
+    ak_consumer_t *cons = arg;
+    cons->resume_timer = 0;
+    ak_consumer_drain(cons);
+}
+
 void ak_consumer_resume(ak_consumer_t *cons)
 {
     if (!cons->paused || cons->stopped)
         return;
     cons->paused = false;
-    rd_kafka_topic_partition_list_t *list = ak_consumer_active_list(cons);
-    ak_consumer_pause_resume_list(cons, list, false);
-    rd_kafka_topic_partition_list_destroy(list);
+    if (cons->long_pause_timer) {
+        ak_loop_timer_cancel(cons->loop, cons->long_pause_timer);
+        cons->long_pause_timer = 0;
+    }
+    if (cons->fetch_paused) {
+        cons->fetch_paused = false;
+        rd_kafka_topic_partition_list_t *list = ak_consumer_active_list(cons);
+        ak_consumer_pause_resume_list(cons, list, false);
+        rd_kafka_topic_partition_list_destroy(list);
+    }
     ak_consumer_flush_held(cons);
+    /* librdkafka signals its queue only after a poll: what waited in it
+     * during the pause is picked up now. */
+    if (!cons->paused && !cons->resume_timer)
+        cons->resume_timer = ak_loop_timer(cons->loop, 0, ak_consumer_resume_drain, cons);
 }
 
 bool ak_consumer_paused(const ak_consumer_t *cons)
@@ -594,7 +642,7 @@ static void ak_consumer_assign(ak_consumer_t *cons, rd_kafka_topic_partition_lis
      * partitions are resumed explicitly, so a pause librdkafka may remember
      * from an earlier ownership of the same partition does not linger. */
     rd_kafka_topic_partition_list_t *copy = rd_kafka_topic_partition_list_copy(parts);
-    ak_consumer_pause_resume_list(cons, copy, cons->paused || cons->stopped);
+    ak_consumer_pause_resume_list(cons, copy, cons->fetch_paused || cons->stopped);
     rd_kafka_topic_partition_list_destroy(copy);
     if (cons->on_assign)
         cons->on_assign(cons->ctx, parts, false);
@@ -976,6 +1024,10 @@ void ak_consumer_free(ak_consumer_t *cons)
         return;
     if (cons->tick_timer)
         ak_loop_timer_cancel(cons->loop, cons->tick_timer);
+    if (cons->resume_timer)
+        ak_loop_timer_cancel(cons->loop, cons->resume_timer);
+    if (cons->long_pause_timer)
+        ak_loop_timer_cancel(cons->loop, cons->long_pause_timer);
     if (cons->finish_timer)
         ak_loop_timer_cancel(cons->loop, cons->finish_timer);
     if (cons->drained_timer)

@@ -186,6 +186,9 @@ consumer-props:
   bootstrap.servers: ${kafka.bootstrap}
   group.id: e2e-events
   auto.offset.reset: earliest
+  # a killed member is noticed after this long (not librdkafka's 45 s)
+  session.timeout.ms: 6000
+  heartbeat.interval.ms: 500
 aerospike:
   seeds:
 ${seedsYaml(dev.hosts.slice(0, 1))}

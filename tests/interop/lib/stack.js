@@ -196,27 +196,26 @@ function produce(bootstrap, topic, records, { partition } = {}) {
   });
 }
 
-// Consumes count messages with their headers: [{ key, value, headers: {name: value} }].
+// Consumes count messages with their headers (kcat -J):
+// [{ key, value, headers: {name: value} }].
 function consumeWithHeaders(bootstrap, topic, count, ms = 20000) {
   const { spawn: spawnChild } = require('node:child_process');
   return new Promise((resolve, reject) => {
     const child = spawnChild('kcat', ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-c', String(count),
-      '-q', '-f', '%k\x1f%s\x1f%h\x1e'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks = [];
+      '-q', '-J'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
     let stderr = '';
     const timer = setTimeout(() => { child.kill('SIGTERM'); }, ms);
-    child.stdout.on('data', (d) => chunks.push(d));
+    child.stdout.on('data', (d) => { text += d; });
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('exit', () => {
       clearTimeout(timer);
-      const out = Buffer.concat(chunks).toString().split('\x1e').filter((r) => r.length).map((r) => {
-        const [key, value, h] = r.split('\x1f');
+      const out = text.split('\n').filter((l) => l.trim()).map((l) => {
+        const m = JSON.parse(l);
         const headers = {};
-        for (const pair of (h || '').split(',')) {
-          const i = pair.indexOf('=');
-          if (i > 0) headers[pair.slice(0, i)] = pair.slice(i + 1);
-        }
-        return { key, value, headers };
+        const h = m.headers || [];
+        for (let i = 0; i + 1 < h.length; i += 2) headers[h[i]] = h[i + 1];
+        return { key: m.key, value: m.payload, headers, partition: m.partition, offset: m.offset };
       });
       if (out.length < count) reject(new Error(`kcat got ${out.length} of ${count} messages from ${topic}: ${stderr}`));
       else resolve(out);
