@@ -15,6 +15,7 @@ typedef struct ak_command {
 
 static const ak_command_t ak_commands[] = {
     {"outbound", ak_cmd_outbound, "the outbound connector: Aerospike change notifications to Kafka"},
+    {"inbound", ak_cmd_inbound, "the inbound connector: Kafka topics into Aerospike"},
     {"wire", ak_cmd_wire, "inspect the Aerospike wire protocol (digest, decode)"},
     {"selfcheck", ak_cmd_selfcheck, "run the built-in codec self-check"},
     {"xdr-load", ak_cmd_xdr_load, "a synthetic XDR shipper for load tests and benchmarks"},

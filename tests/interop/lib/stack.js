@@ -151,4 +151,78 @@ function consume(bootstrap, topic, count, ms = 20000) {
   });
 }
 
-module.exports = { AEROKAFKA, Proc, aerospikeDev, xdrSink, kafkaDev, freePort, outbound, consume };
+// The inbound connector with the given YAML text; resolves once its
+// management API answers. Returns { proc, configPath, dir, managePort }.
+async function inbound(yamlText, managePort, dir) {
+  const fs = require('node:fs');
+  const os = require('node:os');
+  dir = dir || fs.mkdtempSync(path.join(os.tmpdir(), 'ak-inbound-'));
+  const configPath = path.join(dir, 'aerospike-kafka-inbound.yml');
+  fs.writeFileSync(configPath, yamlText);
+  const proc = new Proc(['inbound', '--config', configPath]);
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    if (proc.child.exitCode !== null) throw new Error(`inbound exited ${proc.child.exitCode}: ${proc.stderr}`);
+    try {
+      const res = await fetch(`http://127.0.0.1:${managePort}/manage/rest/v1/metrics`);
+      if (res.ok) break;
+    } catch (e) { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error(`inbound did not start: ${proc.stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { proc, configPath, dir, managePort };
+}
+
+// Produces records [{ key, value }] (strings or Buffers; value null = a
+// tombstone) to topic with kcat, in order. Keys and values must not hold
+// the separator bytes (0x1f between key and value, 0x1e between records).
+function produce(bootstrap, topic, records, { partition } = {}) {
+  const { spawn: spawnChild } = require('node:child_process');
+  const args = ['-P', '-b', bootstrap, '-t', topic, '-K', '\x1f', '-D', '\x1e', '-Z', '-q'];
+  if (partition !== undefined) args.push('-p', String(partition));
+  return new Promise((resolve, reject) => {
+    const child = spawnChild('kcat', args, { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`kcat -P exited ${code}: ${stderr}`))));
+    const parts = [];
+    for (const r of records) {
+      parts.push(Buffer.from(r.key === undefined || r.key === null ? '' : r.key));
+      parts.push(Buffer.from('\x1f'));
+      parts.push(r.value === null ? Buffer.alloc(0) : Buffer.from(r.value));
+      parts.push(Buffer.from('\x1e'));
+    }
+    child.stdin.end(Buffer.concat(parts));
+  });
+}
+
+// Consumes count messages with their headers (kcat -J):
+// [{ key, value, headers: {name: value} }].
+function consumeWithHeaders(bootstrap, topic, count, ms = 20000) {
+  const { spawn: spawnChild } = require('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawnChild('kcat', ['-C', '-b', bootstrap, '-t', topic, '-o', 'beginning', '-c', String(count),
+      '-q', '-J'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    let stderr = '';
+    const timer = setTimeout(() => { child.kill('SIGTERM'); }, ms);
+    child.stdout.on('data', (d) => { text += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('exit', () => {
+      clearTimeout(timer);
+      const out = text.split('\n').filter((l) => l.trim()).map((l) => {
+        const m = JSON.parse(l);
+        const headers = {};
+        const h = m.headers || [];
+        for (let i = 0; i + 1 < h.length; i += 2) headers[h[i]] = h[i + 1];
+        return { key: m.key, value: m.payload, headers, partition: m.partition, offset: m.offset };
+      });
+      if (out.length < count) reject(new Error(`kcat got ${out.length} of ${count} messages from ${topic}: ${stderr}`));
+      else resolve(out);
+    });
+  });
+}
+
+module.exports = {
+  AEROKAFKA, Proc, aerospikeDev, xdrSink, kafkaDev, freePort, outbound, consume, inbound, produce, consumeWithHeaders,
+};
