@@ -24,6 +24,9 @@ printf '%s' "$put_hex" | xxd -r -p > "$work/put.bin"
 
 # Starts the sink with the given options; sets $addr (host:port) and $sink_pid.
 start_sink() {
+  # A fresh file: the child truncates it only once it runs, and the loop
+  # below must not read the previous sink's LISTEN line meanwhile.
+  rm -f "$work/out" "$work/err"
   "$ak" xdr-sink --quiet "$@" > "$work/out" 2> "$work/err" &
   sink_pid=$!
   addr=

@@ -163,7 +163,9 @@ static void akt_app_start(akt_app_t *app, const char *name, const char *topic, c
         {"bootstrap.servers", ak_kafka_dev_bootstrap(akt_kafka), "test.yml:2"},
         {"group.id", group, "test.yml:3"},
         {"auto.offset.reset", "earliest", "test.yml:4"},
-        {"session.timeout.ms", "6000", "test.yml:5"},
+        /* Long enough for a member waiting on its acks to rejoin in time on a
+         * loaded machine (the mock times a rejoin by the session timeout). */
+        {"session.timeout.ms", "15000", "test.yml:5"},
         {"heartbeat.interval.ms", "300", "test.yml:6"},
         {"reconnect.backoff.max.ms", "200", "test.yml:7"},
         {"fetch.wait.max.ms", "50", "test.yml:8"},
