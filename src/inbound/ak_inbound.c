@@ -106,6 +106,14 @@ static void ak_ib_begin_stop(ak_inbound_t *ib, uint32_t timeout_ms)
     ak_consumer_stop(ib->consumer, ak_ib_on_drained, ib);
 }
 
+/* After a failure nothing new is written; once no write is outstanding the
+ * stop is reported (records left unacknowledged are read again next time). */
+static void ak_ib_maybe_stopped(ak_inbound_t *ib)
+{
+    if (ib->failed && !ib->closing && ib->writing == 0)
+        ak_ib_stopped(ib->loop, ib);
+}
+
 /* The connector cannot go on (kill-task, retry timeout, fatal consumer
  * error): stop consuming, let other records finish briefly, report. */
 static void ak_ib_fail(ak_inbound_t *ib, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -120,6 +128,7 @@ static void ak_ib_fail(ak_inbound_t *ib, const char *fmt, ...)
     ib->failed = true;
     ak_log(AK_LOG_ERROR, "inbound", "stopping the connector: %s", ib->failure);
     ak_ib_begin_stop(ib, 5000);
+    ak_ib_maybe_stopped(ib);
 }
 
 void ak_inbound_stop(ak_inbound_t *ib, uint32_t timeout_ms)
@@ -212,6 +221,10 @@ static void ak_ib_retry_now(ak_loop_t *loop, void *arg)
     ak_inbound_t *ib = item->ib;
     item->retry_timer = 0;
     ib->retrying--;
+    if (ib->failed) {
+        ib->abandoned++; /* left unacknowledged: read again at the next start */
+        return;
+    }
     ib->stats.retried++;
     if (item->map_result == AK_INBOUND_MAP_RETRY) {
         ak_ib_dispatch_retry_map(ib, item);
@@ -279,6 +292,7 @@ static void ak_ib_on_written(const ak_client_result_t *result, void *arg)
         else
             ib->stats.written++;
         ak_ib_finish(ib, item, true);
+        ak_ib_maybe_stopped(ib);
         return;
     }
     ib->stats.aerospike_errors++;
@@ -286,9 +300,10 @@ static void ak_ib_on_written(const ak_client_result_t *result, void *arg)
     snprintf(why, sizeof why, "Aerospike %s failed: %d %s%s%s%s", is_delete ? "delete" : "write",
              result->result_code, result->name ? result->name : "", result->in_doubt ? " (in doubt)" : "",
              result->message && *result->message ? ": " : "", result->message ? result->message : "");
-    if (ib->stopping && !ib->failed) {
+    if (ib->stopping) {
         /* shutting down: leave it unacknowledged, it is read again */
         ib->abandoned++;
+        ak_ib_maybe_stopped(ib);
         return;
     }
     if (ak_ib_retry_class(result->result_code)) {
@@ -350,6 +365,12 @@ static void ak_ib_map(ak_inbound_mapper_t *mapper, ak_ib_item_t *item)
 static void ak_ib_dispatch(ak_inbound_t *ib, ak_ib_item_t *item)
 {
     item->gated = false;
+    if (ib->failed) {
+        /* kill-task and the like stop at the failing record: what follows
+         * is neither written nor acknowledged */
+        ib->abandoned++;
+        return;
+    }
     switch (item->map_result) {
     case AK_INBOUND_MAP_SKIP:
         ib->stats.skipped++;

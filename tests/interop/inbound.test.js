@@ -370,3 +370,97 @@ topics:
   const m = await metrics(bad);
   assert.equal(m['records-written'], 0);
 });
+
+test('kill-task stops the connector at an invalid record without committing it; the next start meets it again', async (t) => {
+  const kafka = await kafkaDev(['--topic', 'strict:1']);
+  const dev = await aerospikeDev();
+  const managePort = await freePort();
+  const yaml = `consumer-props:
+  bootstrap.servers: ${kafka.bootstrap}
+  group.id: e2e-strict
+  auto.offset.reset: earliest
+aerospike:
+  seeds:
+${seedsYaml(dev.hosts)}
+service:
+  manage:
+    port: ${managePort}
+topics:
+  strict:
+    invalid-record: kill-task
+    key-format: {mode: string}
+    mapping:
+      namespace: {mode: static, value: test}
+      set: {mode: static, value: strict}
+      key-field: {source: key}
+      bins: {type: multi-bins, all-value-fields: true}
+`;
+  let ib = await inbound(yaml, managePort);
+  const client = await Aerospike.connect({ hosts: dev.hosts, log: { level: Aerospike.log.OFF } });
+  t.after(async () => {
+    await client.close();
+    await ib.proc.stop();
+    await dev.proc.stop();
+    await kafka.proc.stop();
+  });
+  await produce(kafka.bootstrap, 'strict', [
+    { key: 'a', value: '{"n":1}' }, { key: 'b', value: 'not json' }, { key: 'c', value: '{"n":3}' },
+  ]);
+  const exit = await ib.proc.exit;
+  assert.equal(exit.code, 1);
+  assert.match(ib.proc.stderr, /offset 1: .*invalid-record: kill-task/);
+  assert.deepEqual((await get(client, new Aerospike.Key('test', 'strict', 'a'))).bins, { n: 1 });
+  assert.equal(await get(client, new Aerospike.Key('test', 'strict', 'c')), null, 'nothing after the bad record');
+  // offset 1 was not committed: a restart stops at the same record
+  ib = await inbound(yaml, managePort, ib.dir);
+  const again = await ib.proc.exit;
+  assert.equal(again.code, 1);
+  assert.match(ib.proc.stderr, /offset 1: /);
+});
+
+test('errors.retry.timeout: with Aerospike unreachable, records are retried (never dead-lettered) until the timeout, then the connector stops', async (t) => {
+  const kafka = await kafkaDev(['--topic', 'outage:1', '--topic', 'outage-dlq:1']);
+  const dev = await aerospikeDev();
+  const managePort = await freePort();
+  const ib = await inbound(`consumer-props:
+  bootstrap.servers: ${kafka.bootstrap}
+  group.id: e2e-outage
+  auto.offset.reset: earliest
+aerospike:
+  seeds:
+${seedsYaml(dev.hosts)}
+service:
+  manage:
+    port: ${managePort}
+errors.retry.timeout: 3000
+errors.retry.delay.max.ms: 200
+topics:
+  outage:
+    invalid-record: ignore
+    errors.deadletterqueue.topic.name: outage-dlq
+    key-format: {mode: string}
+    mapping:
+      namespace: {mode: static, value: test}
+      set: {mode: static, value: outage}
+      key-field: {source: key}
+      bins: {type: multi-bins, all-value-fields: true}
+    aerospike-operation:
+      max-retries: 0
+      total-timeout: 200
+`, managePort);
+  const client = await Aerospike.connect({ hosts: dev.hosts, log: { level: Aerospike.log.OFF } });
+  t.after(async () => {
+    await client.close();
+    await ib.proc.stop();
+    await dev.proc.stop();
+    await kafka.proc.stop();
+  });
+  await metricsWhen(managePort, (x) => x['aerospike-ready'] === true, 'the cluster');
+  await client.infoAny('dev-fault:code=14;ratio=1'); // every write answers KEY_BUSY
+  await produce(kafka.bootstrap, 'outage', [{ key: 'k', value: '{"v":1}' }]);
+  const m = await metricsWhen(managePort, (x) => x['records-retried'] >= 3, 'retries');
+  assert.equal(m['records-dead-lettered'], 0);
+  const exit = await ib.proc.exit;
+  assert.equal(exit.code, 1);
+  assert.match(ib.proc.stderr, /errors\.retry\.timeout/);
+});
