@@ -8,6 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const Aerospike = require('aerospike');
 const { aerospikeDev, kafkaDev, freePort, inbound, produce, consumeWithHeaders } = require('./lib/stack');
+const { schemaRegistry } = require('./lib/registry');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -463,4 +464,97 @@ topics:
   const exit = await ib.proc.exit;
   assert.equal(exit.code, 1);
   assert.match(ib.proc.stderr, /errors\.retry\.timeout/);
+});
+
+// Small hand encoders, so the test does not trust our own encoders.
+function zigzag(n) {
+  let z = n >= 0 ? n * 2 : -n * 2 - 1;
+  const out = [];
+  do {
+    let b = z % 128;
+    z = Math.floor(z / 128);
+    if (z) b |= 0x80;
+    out.push(b);
+  } while (z);
+  return Buffer.from(out);
+}
+function avroString(s) { const b = Buffer.from(s); return Buffer.concat([zigzag(b.length), b]); }
+function avroDouble(d) { const b = Buffer.alloc(8); b.writeDoubleLE(d); return b; }
+function avroPerson(name, age, score, ok) {
+  return Buffer.concat([avroString(name), zigzag(age), avroDouble(score), Buffer.from([ok ? 1 : 0])]);
+}
+function msgpackStr(s) { const b = Buffer.from(s); return Buffer.concat([Buffer.from([0xa0 | b.length]), b]); }
+
+test('binary value formats end to end: MessagePack, Avro with a fixed schema, Avro through a Schema Registry', async (t) => {
+  const registry = await schemaRegistry();
+  const kafka = await kafkaDev(['--topic', 'packed:1', '--topic', 'avro-fixed:1', '--topic', 'avro-registry:1']);
+  const dev = await aerospikeDev();
+  const managePort = await freePort();
+  const schema = JSON.stringify({ type: 'record', name: 'Person', fields: [
+    { name: 'name', type: 'string' }, { name: 'age', type: 'long' }, { name: 'score', type: 'double' },
+    { name: 'ok', type: 'boolean' }] });
+  const reg = await (await fetch(`${registry.url}/subjects/people-value/versions`, {
+    method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ schema }) })).json();
+  const mapping = (set) => `    key-format: {mode: string}
+    mapping:
+      namespace: {mode: static, value: test}
+      set: {mode: static, value: ${set}}
+      key-field: {source: key}
+      bins: {type: multi-bins, all-value-fields: true}`;
+  const ib = await inbound(`consumer-props:
+  bootstrap.servers: ${kafka.bootstrap}
+  group.id: e2e-binary
+  auto.offset.reset: earliest
+aerospike:
+  seeds:
+${seedsYaml(dev.hosts)}
+service:
+  manage:
+    port: ${managePort}
+topics:
+  packed:
+    invalid-record: ignore
+    value-format: {mode: message-pack}
+${mapping('packed')}
+  avro-fixed:
+    invalid-record: ignore
+    value-format:
+      mode: avro
+      schema: '${schema}'
+${mapping('fixed')}
+  avro-registry:
+    invalid-record: ignore
+    value-format:
+      mode: kafka-avro
+      props:
+        schema.registry.url: ${registry.url}
+${mapping('registered')}
+`, managePort);
+  const client = await Aerospike.connect({ hosts: dev.hosts, log: { level: Aerospike.log.OFF } });
+  t.after(async () => {
+    await client.close();
+    await ib.proc.stop();
+    await dev.proc.stop();
+    await kafka.proc.stop();
+    await registry.close();
+  });
+  const score = Buffer.alloc(8);
+  score.writeDoubleBE(1.25);
+  const packed = Buffer.concat([Buffer.from([0x85]), msgpackStr('name'), msgpackStr('Bob'), msgpackStr('age'),
+    Buffer.from([41]), msgpackStr('tags'), Buffer.from([0x91]), msgpackStr('x'), msgpackStr('score'),
+    Buffer.from([0xcb]), score, msgpackStr('ok'), Buffer.from([0xc2])]);
+  await produce(kafka.bootstrap, 'packed', [{ key: 'p1', value: packed }]);
+  await produce(kafka.bootstrap, 'avro-fixed', [{ key: 'f1', value: avroPerson('Ada', 36, 2.5, true) }]);
+  const framed = Buffer.concat([Buffer.from([0, 0, 0, 0, reg.id]), avroPerson('Eve', 29, 0.5, false)]);
+  await produce(kafka.bootstrap, 'avro-registry', [{ key: 'r1', value: framed }]);
+  await metricsWhen(managePort, (x) => x['records-written'] === 3, 'three writes');
+  assert.deepEqual((await get(client, new Aerospike.Key('test', 'packed', 'p1'))).bins,
+    { name: 'Bob', age: 41, tags: ['x'], score: 1.25, ok: false });
+  assert.deepEqual((await get(client, new Aerospike.Key('test', 'fixed', 'f1'))).bins,
+    { name: 'Ada', age: 36, score: 2.5, ok: true });
+  assert.deepEqual((await get(client, new Aerospike.Key('test', 'registered', 'r1'))).bins,
+    { name: 'Eve', age: 29, score: 0.5, ok: false });
+  assert.ok(registry.requests.some((r) => r.method === 'GET' && r.path === `/schemas/ids/${reg.id}`),
+    'the writer schema was fetched by id');
 });

@@ -1,7 +1,8 @@
 // A fake Confluent Schema Registry on node:http, enough for kafka-avro:
 // POST /subjects/<subject>/versions registers {"schema": "..."} and answers
 // {"id": N} (one id per distinct schema text, from 1), POST /subjects/<subject>
-// looks a registered schema up. Every request is recorded for the tests.
+// looks a registered schema up, GET /schemas/ids/<id> answers {"schema": ...}.
+// Every request is recorded for the tests.
 'use strict';
 const http = require('node:http');
 
@@ -22,6 +23,14 @@ async function schemaRegistry() {
       };
       let parsed;
       try { parsed = JSON.parse(body || '{}'); } catch (e) { reply(422, { error_code: 42201, message: 'not JSON' }); return; }
+      const byId = /^\/schemas\/ids\/(\d+)$/.exec(url.pathname);
+      if (req.method === 'GET' && byId) {
+        const want = Number(byId[1]);
+        const found = [...ids.entries()].find(([, id]) => id === want);
+        if (found) reply(200, { schema: found[0] });
+        else reply(404, { error_code: 40403, message: 'Schema not found' });
+        return;
+      }
       const m = /^\/subjects\/([^/]+)(\/versions)?$/.exec(url.pathname);
       if (req.method !== 'POST' || !m || typeof parsed.schema !== 'string') {
         reply(404, { error_code: 40401, message: `no route ${req.method} ${url.pathname}` });
