@@ -3,7 +3,7 @@
  * the payloads the connector would send for the same xdr-load records
  * (same seed, bins and value size), pre-formatted as flat-json before the
  * clock starts, with the connector's producer defaults (acks=all,
- * idempotence, linger.ms=5). Prints records/s.
+ * idempotence, linger.ms=2, batch.size=131072). Prints records/s.
  *
  *   bench_produce BOOTSTRAP TOPIC RECORDS BINS VALUE_SIZE
  *
@@ -102,7 +102,8 @@ int main(int argc, char **argv)
     if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr, sizeof errstr) ||
         rd_kafka_conf_set(conf, "acks", "all", errstr, sizeof errstr) ||
         rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof errstr) ||
-        rd_kafka_conf_set(conf, "linger.ms", "5", errstr, sizeof errstr)) {
+        rd_kafka_conf_set(conf, "linger.ms", "2", errstr, sizeof errstr) ||
+        rd_kafka_conf_set(conf, "batch.size", "131072", errstr, sizeof errstr)) {
         fprintf(stderr, "bench_produce: %s\n", errstr);
         return 1;
     }
