@@ -424,6 +424,62 @@ static void printed_digits(const char *s, char *digits, int *exp10)
     *exp10 = point - first - 1 + (*c == 'E' ? atoi(c + 1) : 0);
 }
 
+/* Base64 (RFC 4648, padded) the obvious way, to check the table-driven one. */
+static void reference_base64(const uint8_t *s, size_t len, char *out)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16;
+        if (i + 1 < len)
+            v |= (uint32_t)s[i + 1] << 8;
+        if (i + 2 < len)
+            v |= s[i + 2];
+        out[o++] = a[v >> 18];
+        out[o++] = a[(v >> 12) & 63];
+        out[o++] = i + 1 < len ? a[(v >> 6) & 63] : '=';
+        out[o++] = i + 2 < len ? a[v & 63] : '=';
+    }
+    out[o] = '\0';
+}
+
+static void test_blobs_and_strings_escape_as_json_requires(void **state)
+{
+    (void)state;
+    uint64_t x = 0x853C49E6748FEA9BULL;
+    for (size_t len = 0; len < 200; len++) {
+        uint8_t data[200];
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            data[i] = (uint8_t)x;
+        }
+        char want[300];
+        reference_base64(data, len, want);
+        ak_buf_t out;
+        ak_buf_init(&out);
+        ak_json_base64(&out, data, len);
+        if (out.len != strlen(want) + 2 || memcmp(out.data + 1, want, strlen(want)) != 0)
+            fail_msg("base64 of %zu bytes: %.*s, expected \"%s\"", len, (int)out.len, (const char *)out.data, want);
+        ak_buf_free(&out);
+    }
+    /* every ASCII byte: plain ones as they are, the rest escaped */
+    char all[128];
+    for (int c = 0; c < 128; c++)
+        all[c] = (char)c;
+    ak_buf_t out;
+    ak_buf_init(&out);
+    ak_json_string(&out, all + 1, 127);
+    const char *want = "\"\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007\\b\\t\\n\\u000b\\f\\r\\u000e\\u000f"
+                       "\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017\\u0018\\u0019\\u001a\\u001b"
+                       "\\u001c\\u001d\\u001e\\u001f !\\\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                       "[\\\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\x7f\"";
+    if (out.len != strlen(want) || memcmp(out.data, want, out.len) != 0)
+        fail_msg("got %.*s\nwant %s", (int)out.len, (const char *)out.data, want);
+    ak_buf_free(&out);
+}
+
 static void test_integers_print_as_printf_does(void **state)
 {
     (void)state;
@@ -1789,6 +1845,7 @@ int main(void)
         cmocka_unit_test(test_doubles_print_shortest_round_trip_as_java_does),
         cmocka_unit_test(test_doubles_print_the_fewest_digits_that_read_back),
         cmocka_unit_test(test_integers_print_as_printf_does),
+        cmocka_unit_test(test_blobs_and_strings_escape_as_json_requires),
         cmocka_unit_test(test_flat_json_reproduces_the_real_connector_samples),
         cmocka_unit_test(test_flat_json_writes_every_value_type),
         cmocka_unit_test(test_flat_json_leaves_out_what_was_not_shipped),
