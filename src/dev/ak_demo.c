@@ -107,10 +107,15 @@ typedef struct ak_demo {
     ak_demo_phase_t phase;
     uint32_t total, next, in_flight, completed;
     uint64_t updates_done, deletes_done;
-    uint64_t t0_ms, t_started_ms, t_first_change_ms, t_changes_done_ms, t_settled_ms;
+    uint64_t t0_ms, t_started_ms, t_first_change_ms, t_settled_ms;
     uint64_t deadline_ms;
     uint64_t tick_timer, poll_timer, landing_timer;
     uint64_t last_plain_ms;
+    uint64_t phase_started_ms;
+    uint64_t changes_active_ms; /* time spent in the writing, updating and deleting phases */
+    /* written back at the last ticks, for the current rate */
+    uint64_t rate_ms[11], rate_back[11];
+    size_t rate_n;
 
     uint32_t shown_writes, shown_updates, shown_deletes;
     uint32_t want_writes, want_updates, want_deletes;
@@ -176,6 +181,38 @@ static void ak_demo_collect(ak_demo_t *d)
     }
 }
 
+static const char *ak_demo_phase_name(ak_demo_phase_t phase)
+{
+    switch (phase) {
+    case AK_DEMO_STARTING: return "starting";
+    case AK_DEMO_WRITING: return "writing";
+    case AK_DEMO_UPDATING: return "updating";
+    case AK_DEMO_SETTLING_WRITES:
+    case AK_DEMO_SETTLING_DELETES: return "travelling";
+    case AK_DEMO_DELETING: return "deleting";
+    case AK_DEMO_READING_SOURCE:
+    case AK_DEMO_READING_SINK: return "verifying";
+    case AK_DEMO_DONE: return "done";
+    }
+    return "";
+}
+
+/* Records written back per second over the last second or so. */
+static double ak_demo_current_rate(ak_demo_t *d, uint64_t now, uint64_t back)
+{
+    size_t cap = sizeof d->rate_ms / sizeof d->rate_ms[0];
+    if (d->rate_n == cap) {
+        memmove(d->rate_ms, d->rate_ms + 1, (cap - 1) * sizeof d->rate_ms[0]);
+        memmove(d->rate_back, d->rate_back + 1, (cap - 1) * sizeof d->rate_back[0]);
+        d->rate_n--;
+    }
+    d->rate_ms[d->rate_n] = now;
+    d->rate_back[d->rate_n] = back;
+    d->rate_n++;
+    uint64_t span = now - d->rate_ms[0];
+    return span ? (double)(back - d->rate_back[0]) * 1000.0 / (double)span : 0.0;
+}
+
 static void ak_demo_progress(ak_demo_t *d, bool force_plain)
 {
     if (d->opts->quiet || d->phase == AK_DEMO_STARTING)
@@ -185,23 +222,23 @@ static void ak_demo_progress(ak_demo_t *d, bool force_plain)
     uint64_t now = ak_clock_ms();
     uint64_t changes = s->writes + s->updates + s->deletes;
     uint64_t back = s->written_back + s->deleted_back;
-    double elapsed = ak_demo_seconds(d->t_first_change_ms, now);
+    double rate = ak_demo_current_rate(d, now, back);
+    if (!d->live && !force_plain && now - d->last_plain_ms < 1000)
+        return;
     char line[256];
     snprintf(line, sizeof line,
-             "%5.1fs  changes %" PRIu64 " (%" PRIu64 " writes, %" PRIu64 " updates, %" PRIu64
-             " deletes)  shipped %" PRIu64 "  in kafka %" PRIu64 "  written back %" PRIu64
-             "  %.0f/s",
-             elapsed, changes, s->writes, s->updates, s->deletes, s->shipped,
-             s->seen_changes + s->seen_deletes, back, ak_demo_rate(back, elapsed));
+             "%5.1fs %-10s changes %" PRIu64 " (%" PRIu64 " writes, %" PRIu64 " updates, %" PRIu64
+             " deletes)  shipped %" PRIu64 "  in kafka %" PRIu64 "  written back %" PRIu64 "  (%.0f/s)",
+             ak_demo_seconds(d->t_first_change_ms, now), ak_demo_phase_name(d->phase), changes, s->writes,
+             s->updates, s->deletes, s->shipped, s->seen_changes + s->seen_deletes, back, rate);
     if (d->live) {
         fprintf(d->out, "\r\033[K%s", line);
         d->live_shown = true;
-        fflush(d->out);
-    } else if (force_plain || now - d->last_plain_ms >= 1000) {
+    } else {
         d->last_plain_ms = now;
         fprintf(d->out, "progress %s\n", line);
-        fflush(d->out);
     }
+    fflush(d->out);
 }
 
 static void ak_demo_tick(ak_loop_t *loop, void *arg)
@@ -209,7 +246,7 @@ static void ak_demo_tick(ak_loop_t *loop, void *arg)
     ak_demo_t *d = arg;
     d->tick_timer = 0;
     ak_demo_progress(d, false);
-    d->tick_timer = ak_loop_timer(loop, d->live ? 100 : 250, ak_demo_tick, d);
+    d->tick_timer = ak_loop_timer(loop, 100, ak_demo_tick, d);
 }
 
 static void ak_demo_fail(ak_demo_t *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -338,7 +375,7 @@ static uint32_t ak_demo_bins(uint32_t i, ak_demo_scratch_t *s)
     for (size_t b = 0; b < sizeof s->hll; b++)
         s->hll[b] = (uint8_t)(i + b);
     /* coordinates exact in binary, so every printer shows them alike */
-    snprintf(s->geo, sizeof s->geo, "{\"type\": \"Point\", \"coordinates\": [%.3f, %.3f]}",
+    snprintf(s->geo, sizeof s->geo, "{\"type\": \"Point\", \"coordinates\": [%.10g, %.10g]}",
              -122.5 + (double)(i % 64) * 0.125, 37.25 + (double)(i % 32) * 0.0625);
     snprintf(s->tag, sizeof s->tag, "tag-%u", i);
     snprintf(s->name, sizeof s->name, "user-%u", i);
@@ -592,7 +629,6 @@ static void ak_demo_pump(ak_demo_t *d)
         ak_demo_enter(d, AK_DEMO_SETTLING_WRITES);
         break;
     case AK_DEMO_DELETING:
-        d->t_changes_done_ms = ak_clock_ms();
         ak_demo_enter(d, AK_DEMO_SETTLING_DELETES);
         break;
     case AK_DEMO_READING_SOURCE:
@@ -731,6 +767,9 @@ static void ak_demo_verify_pass_done(ak_demo_t *d)
 
 static void ak_demo_enter(ak_demo_t *d, ak_demo_phase_t phase)
 {
+    if (d->phase == AK_DEMO_WRITING || d->phase == AK_DEMO_UPDATING || d->phase == AK_DEMO_DELETING)
+        d->changes_active_ms += ak_clock_ms() - d->phase_started_ms;
+    d->phase_started_ms = ak_clock_ms();
     d->phase = phase;
     d->next = d->in_flight = d->completed = 0;
     uint64_t now = ak_clock_ms();
@@ -1055,6 +1094,8 @@ static ak_status_t ak_demo_start_inbound(ak_demo_t *d, ak_error_t *err)
                      "  bootstrap.servers: %s\n"
                      "  group.id: aerokafka-demo-inbound\n"
                      "  auto.offset.reset: earliest\n"
+                     "  fetch.wait.max.ms: 50\n"
+                     "  fetch.error.backoff.ms: 20\n"
                      "aerospike:\n"
                      "  seeds:\n"
                      "    - 127.0.0.1:\n"
@@ -1100,6 +1141,8 @@ static ak_status_t ak_demo_start_watch(ak_demo_t *d, ak_error_t *err)
         {"bootstrap.servers", ak_kafka_dev_bootstrap(d->kafka), NULL},
         {"group.id", "aerokafka-demo-watch", NULL},
         {"auto.offset.reset", "earliest", NULL},
+        {"fetch.wait.max.ms", "50", NULL},
+        {"fetch.error.backoff.ms", "20", NULL},
     };
     ak_consumer_options_t o = {
         .topics = topics,
@@ -1330,8 +1373,7 @@ ak_status_t ak_demo_run(const ak_demo_options_t *opts, ak_demo_summary_t *summar
             fflush(d->out);
         }
         ak_demo_collect(d);
-        if (d->t_changes_done_ms)
-            summary->changes_s = ak_demo_seconds(d->t_first_change_ms, d->t_changes_done_ms);
+        summary->changes_s = (double)d->changes_active_ms / 1000.0;
         st = d->failed ? err->status : AK_OK;
     }
     ak_demo_stop(d);

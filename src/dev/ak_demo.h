@@ -67,8 +67,9 @@ typedef struct ak_demo_summary {
     uint64_t verified_deleted; /* absent from both */
     uint64_t lost;             /* anything else: missing, different, or not deleted */
     double start_s;            /* bringing the stack up */
-    double changes_s;          /* first change to last change acknowledged */
-    double round_trip_s;       /* first change to the last record written back */
+    double changes_s;          /* making changes: the writing, updating and deleting phases */
+    double round_trip_s;       /* first change to the last record written back (the wait before
+                                  the deletes included) */
     double total_s;
     bool interrupted;          /* SIGINT / SIGTERM */
 } ak_demo_summary_t;
