@@ -152,6 +152,16 @@ static double ak_demo_seconds(uint64_t from_ms, uint64_t to_ms)
     return to_ms > from_ms ? (double)(to_ms - from_ms) / 1000.0 : 0.0;
 }
 
+/* "850 ms" or "2.35 s". */
+static const char *ak_demo_duration(double seconds, char buf[32])
+{
+    if (seconds < 1.0)
+        snprintf(buf, 32, "%.0f ms", seconds * 1000.0);
+    else
+        snprintf(buf, 32, "%.2f s", seconds);
+    return buf;
+}
+
 static double ak_demo_rate(uint64_t count, double seconds)
 {
     return seconds > 0.0 ? (double)count / seconds : 0.0;
@@ -213,10 +223,23 @@ static double ak_demo_current_rate(ak_demo_t *d, uint64_t now, uint64_t back)
     return span ? (double)(back - d->rate_back[0]) * 1000.0 / (double)span : 0.0;
 }
 
+static bool ak_demo_ready(ak_demo_t *d, const char **waiting_for);
+
 static void ak_demo_progress(ak_demo_t *d, bool force_plain)
 {
-    if (d->opts->quiet || d->phase == AK_DEMO_STARTING)
+    if (d->opts->quiet)
         return;
+    if (d->phase == AK_DEMO_STARTING) {
+        /* The consumer groups take a few seconds to form: say what is awaited. */
+        const char *waiting_for;
+        if (d->live && !ak_demo_ready(d, &waiting_for)) {
+            fprintf(d->out, "\r\033[K%5.1fs starting   waiting for %s",
+                    ak_demo_seconds(d->t0_ms, ak_clock_ms()), waiting_for);
+            d->live_shown = true;
+            fflush(d->out);
+        }
+        return;
+    }
     ak_demo_collect(d);
     const ak_demo_summary_t *s = d->sum;
     uint64_t now = ak_clock_ms();
@@ -1043,7 +1066,7 @@ static ak_status_t ak_demo_free_port(uint16_t *port, ak_error_t *err)
 
 static ak_status_t ak_demo_start_outbound(ak_demo_t *d, ak_error_t *err)
 {
-    uint16_t port;
+    uint16_t port = 0;
     ak_status_t st = ak_demo_free_port(&port, err);
     if (st != AK_OK)
         return st;
@@ -1279,9 +1302,10 @@ static void ak_demo_print_summary(ak_demo_t *d)
     uint64_t changes = s->writes + s->updates + s->deletes;
     uint64_t back = s->written_back + s->deleted_back;
     fprintf(o, "\nsummary\n");
+    char t1[32], t2[32], t3[32], t4[32];
     fprintf(o, "  changes made     %8" PRIu64 "  (%" PRIu64 " writes, %" PRIu64 " updates, %" PRIu64
-               " deletes; %" PRIu64 " failed) in %.2f s, %.0f/s\n",
-            changes, s->writes, s->updates, s->deletes, s->client_errors, s->changes_s,
+               " deletes; %" PRIu64 " failed) in %s, %.0f/s\n",
+            changes, s->writes, s->updates, s->deletes, s->client_errors, ak_demo_duration(s->changes_s, t1),
             ak_demo_rate(changes, s->changes_s));
     fprintf(o, "  shipped          %8" PRIu64 "  XDR notifications acknowledged by the outbound connector (%" PRIu64
                " retried)\n",
@@ -1301,8 +1325,9 @@ static void ak_demo_print_summary(ak_demo_t *d)
     fprintf(o, "  lost             %8" PRIu64 "\n", s->lost);
     for (uint32_t k = 0; k < d->n_examples && s->lost; k++)
         fprintf(o, "    record %u: %s\n", d->examples[k], d->example_why[k]);
-    fprintf(o, "  times            start %.1f s, changes %.2f s, round trip %.2f s, total %.1f s\n", s->start_s,
-            s->changes_s, s->round_trip_s, s->total_s);
+    fprintf(o, "  times            start %s, changes %s, round trip %s, total %s\n",
+            ak_demo_duration(s->start_s, t1), ak_demo_duration(s->changes_s, t2),
+            ak_demo_duration(s->round_trip_s, t3), ak_demo_duration(s->total_s, t4));
     fprintf(o, "  compared as JSON carries values: blobs and HLL as Base64 text, GeoJSON as an object,\n"
                "  integer map keys as text; list and map order flags are not carried\n");
     fflush(o);
