@@ -54,8 +54,7 @@ typedef enum ak_demo_phase {
     AK_DEMO_SETTLING_WRITES,  /* writes and updates travel before deletes start */
     AK_DEMO_DELETING,
     AK_DEMO_SETTLING_DELETES,
-    AK_DEMO_READING_SOURCE,
-    AK_DEMO_READING_SINK,
+    AK_DEMO_VERIFYING,
     AK_DEMO_DONE,
 } ak_demo_phase_t;
 
@@ -94,15 +93,11 @@ typedef struct ak_demo {
 
     uint32_t n;               /* records */
     uint8_t (*digests)[AK_DIGEST_SIZE];
-    json_t **source_bins;     /* per record after the changes: its bins as JSON, NULL if absent */
-    bool *source_read;
+    uint8_t *why;             /* per record: AK_DEMO_MATCHED or why not, at its last comparison */
     uint32_t *pending;        /* indices still to compare with the sink */
     uint32_t n_pending;
     uint32_t *retry;          /* mismatches of the current pass */
     uint32_t n_retry;
-    uint32_t examples[AK_DEMO_MAX_EXAMPLES];
-    char example_why[AK_DEMO_MAX_EXAMPLES][64];
-    uint32_t n_examples;
 
     ak_demo_phase_t phase;
     uint32_t total, next, in_flight, completed;
@@ -200,8 +195,7 @@ static const char *ak_demo_phase_name(ak_demo_phase_t phase)
     case AK_DEMO_SETTLING_WRITES:
     case AK_DEMO_SETTLING_DELETES: return "travelling";
     case AK_DEMO_DELETING: return "deleting";
-    case AK_DEMO_READING_SOURCE:
-    case AK_DEMO_READING_SINK: return "verifying";
+    case AK_DEMO_VERIFYING: return "verifying";
     case AK_DEMO_DONE: return "done";
     }
     return "";
@@ -486,7 +480,7 @@ static uint32_t ak_demo_index(const ak_demo_t *d, uint32_t k)
     switch (d->phase) {
     case AK_DEMO_UPDATING: return 4 * k + 1;
     case AK_DEMO_DELETING: return 10 * k + 9;
-    case AK_DEMO_READING_SINK: return d->pending[k];
+    case AK_DEMO_VERIFYING: return d->pending[k];
     default: return k;
     }
 }
@@ -494,6 +488,7 @@ static uint32_t ak_demo_index(const ak_demo_t *d, uint32_t k)
 typedef struct ak_demo_cmd {
     ak_demo_t *d;
     uint32_t index;
+    json_t *expected; /* verification: the source record's bins, NULL when it is absent */
 } ak_demo_cmd_t;
 
 static void ak_demo_command_done(ak_demo_t *d)
@@ -523,19 +518,38 @@ static void ak_demo_on_change(const ak_client_result_t *r, void *arg)
 }
 
 
-static void ak_demo_on_source_read(const ak_client_result_t *r, void *arg)
+/* Why a record did not match (d->why, one byte per record). */
+enum {
+    AK_DEMO_MATCHED = 0,
+    AK_DEMO_MISSING,       /* in source, not in sink */
+    AK_DEMO_DIFFERENT,     /* in both, bins differ */
+    AK_DEMO_NOT_DELETED,   /* deleted from source, still in sink */
+    AK_DEMO_SOURCE_ERROR,  /* source could not be read */
+    AK_DEMO_SINK_ERROR,    /* sink could not be read */
+};
+
+static const char *ak_demo_why_name(uint8_t why)
 {
-    ak_demo_cmd_t *cmd = arg;
-    ak_demo_t *d = cmd->d;
-    uint32_t i = cmd->index;
-    if (r->result_code == AK_RESULT_OK) {
-        d->source_bins[i] = ak_demo_bins_json(r->bins, r->n_bins);
-        d->source_read[i] = d->source_bins[i] != NULL;
-    } else if (r->result_code == AK_RESULT_NOT_FOUND) {
-        d->source_read[i] = true;
+    switch (why) {
+    case AK_DEMO_MISSING: return "missing from sink";
+    case AK_DEMO_DIFFERENT: return "bins differ between source and sink";
+    case AK_DEMO_NOT_DELETED: return "deleted from source, still in sink";
+    case AK_DEMO_SOURCE_ERROR: return "could not be read from source";
+    case AK_DEMO_SINK_ERROR: return "could not be read from sink";
     }
-    if (!d->source_read[i] && !d->stopping)
-        ak_demo_say(d, "error  reading source record %u: %s (%s)", i, r->name, r->message);
+    return "matched";
+}
+
+static void ak_demo_verified(ak_demo_t *d, ak_demo_cmd_t *cmd, uint8_t why)
+{
+    d->why[cmd->index] = why;
+    if (why != AK_DEMO_MATCHED)
+        d->retry[d->n_retry++] = cmd->index;
+    else if (cmd->expected)
+        d->sum->verified_equal++;
+    else
+        d->sum->verified_deleted++;
+    json_decref(cmd->expected);
     free(cmd);
     ak_demo_command_done(d);
 }
@@ -543,41 +557,48 @@ static void ak_demo_on_source_read(const ak_client_result_t *r, void *arg)
 static void ak_demo_on_sink_read(const ak_client_result_t *r, void *arg)
 {
     ak_demo_cmd_t *cmd = arg;
-    ak_demo_t *d = cmd->d;
-    uint32_t i = cmd->index;
-    const char *why = NULL;
-    json_t *expected = d->source_bins[i];
-    if (!d->source_read[i]) {
-        why = "could not be read from source";
-    } else if (r->result_code == AK_RESULT_NOT_FOUND) {
-        if (expected)
-            why = "missing from sink";
+    uint8_t why = AK_DEMO_MATCHED;
+    if (r->result_code == AK_RESULT_NOT_FOUND) {
+        if (cmd->expected)
+            why = AK_DEMO_MISSING;
     } else if (r->result_code != AK_RESULT_OK) {
-        why = r->name;
-    } else if (!expected) {
-        why = "deleted from source, still in sink";
+        why = AK_DEMO_SINK_ERROR;
+    } else if (!cmd->expected) {
+        why = AK_DEMO_NOT_DELETED;
     } else {
         json_t *got = ak_demo_bins_json(r->bins, r->n_bins);
-        if (!got || !json_equal(got, expected))
-            why = "bins differ";
+        if (!got || !json_equal(got, cmd->expected))
+            why = AK_DEMO_DIFFERENT;
         json_decref(got);
     }
-    if (why) {
-        d->retry[d->n_retry++] = i;
-        for (uint32_t k = 0; k < d->n_examples; k++)
-            if (d->examples[k] == i) {
-                snprintf(d->example_why[k], sizeof d->example_why[k], "%s", why);
-                why = NULL;
-                break;
-            }
-        if (why && d->n_examples < AK_DEMO_MAX_EXAMPLES) {
-            d->examples[d->n_examples] = i;
-            snprintf(d->example_why[d->n_examples], sizeof d->example_why[0], "%s", why);
-            d->n_examples++;
+    ak_demo_verified(cmd->d, cmd, why);
+}
+
+/* Verification reads the source record, then the sink record it should
+ * have become, and compares them: only a window of records is held. */
+static void ak_demo_on_source_read(const ak_client_result_t *r, void *arg)
+{
+    ak_demo_cmd_t *cmd = arg;
+    ak_demo_t *d = cmd->d;
+    if (r->result_code == AK_RESULT_OK) {
+        cmd->expected = ak_demo_bins_json(r->bins, r->n_bins);
+        if (!cmd->expected) {
+            ak_demo_verified(d, cmd, AK_DEMO_SOURCE_ERROR);
+            return;
         }
+    } else if (r->result_code != AK_RESULT_NOT_FOUND) {
+        ak_demo_verified(d, cmd, AK_DEMO_SOURCE_ERROR);
+        return;
     }
-    free(cmd);
-    ak_demo_command_done(d);
+    if (d->stopping) {
+        ak_demo_verified(d, cmd, AK_DEMO_SINK_ERROR);
+        return;
+    }
+    ak_record_t rec;
+    ak_demo_sink_key(d, &rec, d->digests[cmd->index]);
+    ak_error_t err;
+    if (ak_client_get(d->sink_client, &rec, NULL, 0, &d->policy, ak_demo_on_sink_read, cmd, &err) != AK_OK)
+        ak_demo_verified(d, cmd, AK_DEMO_SINK_ERROR);
 }
 
 static ak_status_t ak_demo_issue(ak_demo_t *d, uint32_t i, ak_demo_cmd_t *cmd, ak_error_t *err)
@@ -609,12 +630,9 @@ static ak_status_t ak_demo_issue(ak_demo_t *d, uint32_t i, ak_demo_cmd_t *cmd, a
         ak_demo_key(&rec, AK_DEMO_SOURCE_NS, i);
         rec.op = AK_RECORD_DELETE;
         return ak_client_put(d->src_client, &rec, &d->policy, ak_demo_on_change, cmd, err);
-    case AK_DEMO_READING_SOURCE:
+    case AK_DEMO_VERIFYING:
         ak_demo_key(&rec, AK_DEMO_SOURCE_NS, i);
         return ak_client_get(d->src_client, &rec, NULL, 0, &d->policy, ak_demo_on_source_read, cmd, err);
-    case AK_DEMO_READING_SINK:
-        ak_demo_sink_key(d, &rec, d->digests[i]);
-        return ak_client_get(d->sink_client, &rec, NULL, 0, &d->policy, ak_demo_on_sink_read, cmd, err);
     default:
         return ak_error_set(err, AK_ERR_INVALID_ARG, "no commands in this phase");
     }
@@ -634,7 +652,7 @@ static void ak_demo_pump(ak_demo_t *d)
             ak_demo_fail(d, "out of memory");
             return;
         }
-        *cmd = (ak_demo_cmd_t){d, i};
+        *cmd = (ak_demo_cmd_t){.d = d, .index = i};
         if (ak_demo_issue(d, i, cmd, &err) != AK_OK) {
             free(cmd);
             ak_demo_fail(d, "record %u: %s", i, err.message);
@@ -654,10 +672,7 @@ static void ak_demo_pump(ak_demo_t *d)
     case AK_DEMO_DELETING:
         ak_demo_enter(d, AK_DEMO_SETTLING_DELETES);
         break;
-    case AK_DEMO_READING_SOURCE:
-        ak_demo_enter(d, AK_DEMO_READING_SINK);
-        break;
-    case AK_DEMO_READING_SINK:
+    case AK_DEMO_VERIFYING:
         ak_demo_verify_pass_done(d);
         break;
     default:
@@ -742,11 +757,11 @@ static void ak_demo_poll(ak_loop_t *loop, void *arg)
                 ak_demo_say(d, "warning: the round trip did not settle within %u ms; verifying anyway",
                             d->opts->timeout_ms ? d->opts->timeout_ms : 30000);
             d->t_settled_ms = now;
-            ak_demo_enter(d, d->phase == AK_DEMO_SETTLING_WRITES ? AK_DEMO_DELETING : AK_DEMO_READING_SOURCE);
+            ak_demo_enter(d, d->phase == AK_DEMO_SETTLING_WRITES ? AK_DEMO_DELETING : AK_DEMO_VERIFYING);
             return;
         }
         break;
-    case AK_DEMO_READING_SINK:
+    case AK_DEMO_VERIFYING:
         /* waiting before re-reading the records that did not match yet */
         d->next = d->in_flight = d->completed = 0;
         ak_demo_pump(d);
@@ -771,20 +786,7 @@ static void ak_demo_verify_pass_done(ak_demo_t *d)
         ak_demo_schedule_poll(d);
         return;
     }
-    /* What matched: every record but the ones still in the retry list. */
-    ak_demo_summary_t *s = d->sum;
-    s->lost = d->n_retry;
-    bool *lost = calloc(d->n, sizeof *lost);
-    if (!lost) {
-        ak_demo_fail(d, "out of memory");
-        return;
-    }
-    for (uint32_t k = 0; k < d->n_retry; k++)
-        lost[d->retry[k]] = true;
-    for (uint32_t i = 0; i < d->n; i++)
-        if (!lost[i])
-            *(d->source_bins[i] ? &s->verified_equal : &s->verified_deleted) += 1;
-    free(lost);
+    d->sum->lost = d->n_retry;
     ak_demo_enter(d, AK_DEMO_DONE);
 }
 
@@ -824,15 +826,11 @@ static void ak_demo_enter(ak_demo_t *d, ak_demo_phase_t phase)
         d->deadline_ms = now + timeout;
         ak_demo_schedule_poll(d);
         return;
-    case AK_DEMO_READING_SOURCE:
+    case AK_DEMO_VERIFYING:
         ak_demo_progress(d, true);
         d->sum->round_trip_s = ak_demo_seconds(d->t_first_change_ms, d->t_settled_ms);
         ak_demo_say(d, "verifying: reading all %u records from '%s' and from '%s' and comparing them", d->n,
                     AK_DEMO_SOURCE_NS, AK_DEMO_SINK_NS);
-        d->total = d->n;
-        ak_demo_pump(d);
-        return;
-    case AK_DEMO_READING_SINK:
         d->deadline_ms = now + timeout;
         d->n_pending = d->total = d->n;
         for (uint32_t i = 0; i < d->n; i++)
@@ -1323,8 +1321,8 @@ static void ak_demo_print_summary(ak_demo_t *d)
                " deleted from both)\n",
             s->verified_equal + s->verified_deleted, s->verified_equal, s->verified_deleted);
     fprintf(o, "  lost             %8" PRIu64 "\n", s->lost);
-    for (uint32_t k = 0; k < d->n_examples && s->lost; k++)
-        fprintf(o, "    record %u: %s\n", d->examples[k], d->example_why[k]);
+    for (uint32_t k = 0; k < d->n_retry && k < AK_DEMO_MAX_EXAMPLES; k++)
+        fprintf(o, "    record %u: %s\n", d->retry[k], ak_demo_why_name(d->why[d->retry[k]]));
     fprintf(o, "  times            start %s, changes %s, round trip %s, total %s\n",
             ak_demo_duration(s->start_s, t1), ak_demo_duration(s->changes_s, t2),
             ak_demo_duration(s->round_trip_s, t3), ak_demo_duration(s->total_s, t4));
@@ -1359,11 +1357,10 @@ ak_status_t ak_demo_run(const ak_demo_options_t *opts, ak_demo_summary_t *summar
 
     ak_status_t st = AK_OK;
     d->digests = calloc(d->n, sizeof *d->digests);
-    d->source_bins = calloc(d->n, sizeof *d->source_bins);
-    d->source_read = calloc(d->n, sizeof *d->source_read);
+    d->why = calloc(d->n, sizeof *d->why);
     d->pending = calloc(d->n, sizeof *d->pending);
     d->retry = calloc(d->n, sizeof *d->retry);
-    if (!d->digests || !d->source_bins || !d->source_read || !d->pending || !d->retry) {
+    if (!d->digests || !d->why || !d->pending || !d->retry) {
         st = ak_error_set(err, AK_ERR_NOMEM, "no memory for %u records", d->n);
         goto out;
     }
@@ -1399,6 +1396,8 @@ ak_status_t ak_demo_run(const ak_demo_options_t *opts, ak_demo_summary_t *summar
         }
         ak_demo_collect(d);
         summary->changes_s = (double)d->changes_active_ms / 1000.0;
+        if (!d->failed && !summary->interrupted && d->phase != AK_DEMO_DONE)
+            ak_demo_fail(d, "the demo stopped before it finished (while %s)", ak_demo_phase_name(d->phase));
         st = d->failed ? err->status : AK_OK;
     }
     ak_demo_stop(d);
@@ -1410,12 +1409,8 @@ out:
         ak_signal_watch_free(d->loop, d->signals);
     if (d->loop)
         ak_loop_free(d->loop);
-    if (d->source_bins)
-        for (uint32_t i = 0; i < d->n; i++)
-            json_decref(d->source_bins[i]);
     free(d->digests);
-    free(d->source_bins);
-    free(d->source_read);
+    free(d->why);
     free(d->pending);
     free(d->retry);
     free(d);
