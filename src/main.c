@@ -14,6 +14,7 @@ typedef struct ak_command {
 } ak_command_t;
 
 static const ak_command_t ak_commands[] = {
+    {"demo", ak_cmd_demo, "the whole round trip in one process: Aerospike -> Kafka -> Aerospike"},
     {"outbound", ak_cmd_outbound, "the outbound connector: Aerospike change notifications to Kafka"},
     {"inbound", ak_cmd_inbound, "the inbound connector: Kafka topics into Aerospike"},
     {"wire", ak_cmd_wire, "inspect the Aerospike wire protocol (digest, decode)"},

@@ -21,6 +21,7 @@ int ak_cmd_aerospike_dev(int argc, char **argv);
 int ak_cmd_config_docs(int argc, char **argv);
 int ak_cmd_outbound(int argc, char **argv);
 int ak_cmd_inbound(int argc, char **argv);
+int ak_cmd_demo(int argc, char **argv);
 
 /* Parses hex digits (whitespace ignored) into out. Returns 0, or -1 with a
  * message in errbuf naming the bad character's position. */
