@@ -2,7 +2,8 @@
 # aerokafka's single entry point on a fresh Debian 12 machine. Every command
 # first installs what it needs through scripts/deps.sh.
 #
-#   ./build.sh run          build, then run the main job on embedded defaults
+#   ./build.sh run          build, then run the main job on embedded defaults:
+#                           the demo (both connectors end to end on the dev stack)
 #   ./build.sh test         build with gcc and clang, run the whole suite under
 #                           AddressSanitizer + UndefinedBehaviorSanitizer
 #   ./build.sh fuzz [SECS] [NAME]
@@ -47,7 +48,7 @@ case "$cmd" in
   run)
     scripts/deps.sh
     build_release
-    exec build/aerokafka selfcheck
+    exec build/aerokafka demo
     ;;
   test)
     scripts/deps.sh
