@@ -27,16 +27,24 @@ static bool ak_cp_parse_int(const char *s, size_t len, long long *out)
     return true;
 }
 
+#define AK_CP_BITMAP_BASE64 BASE64_ENCODE_RAW_LENGTH(AK_CLIENT_BITMAP_BYTES) /* 684, padding included */
+
 static bool ak_cp_decode_bitmap(const char *b64, size_t len, uint8_t bitmap[AK_CLIENT_BITMAP_BYTES])
 {
+    /* nettle writes up to BASE64_DECODE_LENGTH(len) bytes whatever the
+     * buffer: 684 characters without padding decode to 513, one more than
+     * a bitmap. Decode into room for that, then keep exactly 512. */
+    uint8_t decoded[BASE64_DECODE_LENGTH(AK_CP_BITMAP_BASE64)];
     struct base64_decode_ctx ctx;
-    size_t out_len = AK_CLIENT_BITMAP_BYTES;
-    if (len != BASE64_ENCODE_RAW_LENGTH(AK_CLIENT_BITMAP_BYTES))
+    size_t out_len = sizeof decoded;
+    if (len != AK_CP_BITMAP_BASE64)
         return false;
     base64_decode_init(&ctx);
-    if (!base64_decode_update(&ctx, &out_len, bitmap, len, b64) || !base64_decode_final(&ctx))
+    if (!base64_decode_update(&ctx, &out_len, decoded, len, b64) || !base64_decode_final(&ctx) ||
+        out_len != AK_CLIENT_BITMAP_BYTES)
         return false;
-    return out_len == AK_CLIENT_BITMAP_BYTES;
+    memcpy(bitmap, decoded, AK_CLIENT_BITMAP_BYTES);
+    return true;
 }
 
 /* ---- replicas ---------------------------------------------------------- */
@@ -265,6 +273,11 @@ int ak_client_peers_next(ak_client_peers_reader_t *reader, ak_client_peer_t *pee
         return ak_cp_peer_fail(reader, err, (size_t)(c2 + 1 - text), "the peer's hosts list is not closed");
 
     memset(peer, 0, sizeof *peer);
+    /* A NUL inside a name or the address would cut it short: such a peer
+     * would be added with no name to check its answer against, or at an
+     * address it did not give. */
+    bool has_nul = memchr(id, '\0', id_len) || memchr(tls, '\0', tls_len) ||
+                   memchr(hosts, '\0', (size_t)(hosts_end - hosts));
     if (id_len && id_len < sizeof peer->name) {
         memcpy(peer->name, id, id_len);
         peer->name[id_len] = '\0';
@@ -274,7 +287,8 @@ int ak_client_peers_next(ak_client_peers_reader_t *reader, ak_client_peer_t *pee
     if (!h_end)
         h_end = hosts_end;
     ak_cp_peer_address(peer, hosts, (size_t)(h_end - hosts), reader->default_port);
-    peer->usable = peer->host[0] && peer->port > 0 && peer->port < 65536 && id_len && id_len < sizeof peer->name;
+    peer->usable = !has_nul && peer->host[0] && peer->port > 0 && peer->port < 65536 && id_len &&
+                   id_len < sizeof peer->name;
 
     p = hosts_end + 1; /* past the hosts list */
     if (p < end && *p == ']')

@@ -72,8 +72,9 @@ typedef struct ak_client_peer {
     char tls_name[256];  /* "" in peers-clear-std; cut at 255 bytes */
     char host[256];      /* the peer's first address, IPv6 without brackets */
     long long port;      /* its port, else the list's default port */
-    /* a name of 1..31 bytes, a host and a port of 1..65535: the tend adds
-     * only such peers and skips the others */
+    /* a name of 1..31 bytes, a host and a port of 1..65535, no NUL byte in
+     * the name, the TLS name or the hosts: the tend adds only such peers
+     * and skips the others */
     bool usable;
 } ak_client_peer_t;
 
