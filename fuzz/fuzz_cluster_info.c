@@ -117,8 +117,10 @@ static void ak_fuzz_peer_round_trip(const ak_client_peer_t *peer)
         return;
     char text[700];
     bool v6 = strchr(peer->host, ':') != NULL;
-    snprintf(text, sizeof text, "9,3000,[[%s,%s,[%s%s%s:%lld]]]", peer->name, peer->tls_name, v6 ? "[" : "",
-             peer->host, v6 ? "]" : "", peer->port);
+    /* The port as the list's default, as the server writes hosts on its
+     * default port: a host of 255 bytes then still fits. */
+    snprintf(text, sizeof text, "9,%lld,[[%s,%s,[%s%s%s]]]", peer->port, peer->name, peer->tls_name,
+             v6 ? "[" : "", peer->host, v6 ? "]" : "");
     ak_client_peers_reader_t reader;
     ak_client_peer_t again;
     ak_error_t err;

@@ -60,6 +60,8 @@ SEEDS = {
     # 684 characters without padding decode to 513 bytes, one past a bitmap
     # (the client once wrote that byte past its buffer).
     "replicas_unpadded_bitmap": answer([("replicas", "test:0,1," + "k" * 684)]),
+    # A NUL in a namespace name, and after a count (read as "0" once).
+    "replicas_nul_in_namespace": answer([("replicas", "\0te:0"), ("replicas-all", "test:0\0junk")]),
     # A NUL inside a peer's name cut it to "": the peer was added with no
     # name to check its answer against.
     "peers_nul_in_name": answer([("peers-clear-std", "3,3000,[[\0BB9,,[10.0.0.1]],[BB9000000000F02,,[10.0\0.0.2]]]")]),

@@ -143,17 +143,11 @@ static ak_client_ns_t *ak_client_namespace(ak_client_t *client, const char *name
     return ns;
 }
 
-static long long ak_client_parse_int(const char *s, size_t len, bool *ok)
+/* A generation: the whole value a decimal integer (ak_client_parse.h). */
+static long long ak_client_info_int(const char *s, size_t len, bool *ok)
 {
-    char text[32];
-    *ok = len > 0 && len < sizeof text;
-    if (!*ok)
-        return 0;
-    memcpy(text, s, len);
-    text[len] = '\0';
-    char *end;
-    long long v = strtoll(text, &end, 10);
-    *ok = *end == '\0';
+    long long v = 0;
+    *ok = ak_client_parse_int(s, len, &v);
     return v;
 }
 
@@ -294,7 +288,7 @@ static void ak_client_on_tend_followup(ak_client_conn_t *conn, const char *body,
         } else if (!ak_client_apply_replicas(node, value, value_len, why, sizeof why)) {
             ak_client_set_last_error(client, "node %s: %s", node->name, why);
         } else if (ak_client_info_value(body, len, "partition-generation", &value, &value_len)) {
-            long long gen = ak_client_parse_int(value, value_len, &ok);
+            long long gen = ak_client_info_int(value, value_len, &ok);
             if (ok) {
                 node->partition_generation = gen;
                 node->has_partition_generation = true;
@@ -308,7 +302,7 @@ static void ak_client_on_tend_followup(ak_client_conn_t *conn, const char *body,
         const char *gen_value;
         size_t gen_len;
         if (ak_client_info_value(body, len, "peers-generation", &gen_value, &gen_len)) {
-            long long gen = ak_client_parse_int(gen_value, gen_len, &ok);
+            long long gen = ak_client_info_int(gen_value, gen_len, &ok);
             if (ok) {
                 node->peers_generation = gen;
                 node->has_peers_generation = true;
@@ -381,14 +375,14 @@ static void ak_client_on_tend_reply(ak_client_conn_t *conn, const char *body, si
     bool ok = false;
     long long pgen = -1, peers_gen = -1;
     if (ak_client_info_value(body, len, "partition-generation", &value, &value_len))
-        pgen = ak_client_parse_int(value, value_len, &ok);
+        pgen = ak_client_info_int(value, value_len, &ok);
     if (!ok || pgen < 0) {
         /* -1: the node is not ready (migrations starting) */
         ak_client_tend_failed(node, "partition-generation -1: node not ready");
         return;
     }
     if (ak_client_info_value(body, len, "peers-generation", &value, &value_len))
-        peers_gen = ak_client_parse_int(value, value_len, &ok);
+        peers_gen = ak_client_info_int(value, value_len, &ok);
     bool was_active = node->active;
     node->active = true;
     node->failures = 0;

@@ -10,9 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A decimal integer filling the whole span; false for empty, too long or
- * trailing characters. */
-static bool ak_cp_parse_int(const char *s, size_t len, long long *out)
+bool ak_client_parse_int(const char *s, size_t len, long long *out)
 {
     char text[32];
     if (len == 0 || len >= sizeof text)
@@ -21,7 +19,8 @@ static bool ak_cp_parse_int(const char *s, size_t len, long long *out)
     text[len] = '\0';
     char *end;
     long long v = strtoll(text, &end, 10);
-    if (*end != '\0')
+    /* the whole span: a NUL inside it must not end the number early */
+    if (end != text + len)
         return false;
     *out = v;
     return true;
@@ -105,6 +104,10 @@ int ak_client_replicas_next(ak_client_replicas_reader_t *reader, ak_client_repli
             return ak_cp_replicas_fail(reader, err, entry_at,
                                        "replicas entry '%.*s': a namespace name has 1 to %d bytes, this one %zu",
                                        AK_CP_QUOTE(name_len), e, AK_NAMESPACE_MAX, name_len);
+        const char *nul = memchr(e, '\0', name_len);
+        if (nul)
+            return ak_cp_replicas_fail(reader, err, (size_t)(nul - value),
+                                       "replicas entry: a NUL byte in a namespace name");
         const char *parts[AK_CP_MAX_PARTS];
         size_t part_len[AK_CP_MAX_PARTS];
         size_t n_parts = 0;
@@ -119,8 +122,8 @@ int ak_client_replicas_next(ak_client_replicas_reader_t *reader, ak_client_repli
                 break;
         }
         long long first = 0, second = 0;
-        bool ok1 = n_parts > 0 && ak_cp_parse_int(parts[0], part_len[0], &first);
-        bool ok2 = n_parts > 1 && ak_cp_parse_int(parts[1], part_len[1], &second);
+        bool ok1 = n_parts > 0 && ak_client_parse_int(parts[0], part_len[0], &first);
+        bool ok2 = n_parts > 1 && ak_client_parse_int(parts[1], part_len[1], &second);
         long long regime = 0, count;
         size_t bitmaps_at;
         /* Which form: "regime,count,bitmaps" when the second number counts
@@ -191,7 +194,7 @@ ak_status_t ak_client_peers_begin(ak_client_peers_reader_t *reader, const char *
     if (!comma)
         return ak_cp_peers_fail(reader, err, (size_t)(p - text), "expected ',' after the default port");
     long long port;
-    if (ak_cp_parse_int(p, (size_t)(comma - p), &port))
+    if (ak_client_parse_int(p, (size_t)(comma - p), &port))
         reader->default_port = port;
     p = comma + 1;
     if (p >= end || *p != '[')
@@ -227,7 +230,7 @@ static void ak_cp_peer_address(ak_client_peer_t *peer, const char *hosts, size_t
     }
     if (port_colon) {
         long long port;
-        peer->port = ak_cp_parse_int(port_colon + 1, strlen(port_colon + 1), &port) ? port : 0;
+        peer->port = ak_client_parse_int(port_colon + 1, strlen(port_colon + 1), &port) ? port : 0;
     }
 }
 

@@ -33,6 +33,10 @@
 /* A partition bitmap: 4096 bits, partition 0 is the top bit of byte 0. */
 #define AK_CLIENT_BITMAP_BYTES (AK_PARTITION_COUNT / 8)
 
+/* A decimal integer filling exactly s[0..len) (sign allowed, at most 31
+ * characters): true with *out, false for anything else (*out untouched). */
+bool ak_client_parse_int(const char *s, size_t len, long long *out);
+
 /* ---- replicas ---------------------------------------------------------- */
 
 typedef struct ak_client_replicas_entry {

@@ -195,6 +195,39 @@ static void test_replicas_malformed_answers_name_the_offset(void **state)
     snprintf(text, sizeof text, ":0,1,%s", all);
     err = akt_replicas_refused(text);
     assert_non_null(strstr(err.message, "this one 0"));
+
+    /* A NUL byte: in a namespace name, and after a count (strtoll would
+     * stop there and read "0"). */
+    static const char nul_name[] = "te\0st:0";
+    ak_client_replicas_reader_t reader;
+    ak_client_replicas_entry_t *entry = akt_entry();
+    ak_client_replicas_reader_init(&reader, nul_name, sizeof nul_name - 1);
+    assert_int_equal(ak_client_replicas_next(&reader, entry, &err), -1);
+    assert_int_equal(err.offset, 2);
+    assert_non_null(strstr(err.message, "a NUL byte in a namespace name"));
+    static const char nul_count[] = "test:0\0junk";
+    ak_client_replicas_reader_init(&reader, nul_count, sizeof nul_count - 1);
+    assert_int_equal(ak_client_replicas_next(&reader, entry, &err), -1);
+    assert_non_null(strstr(err.message, "counts do not match"));
+    free(entry);
+}
+
+static void test_parse_int_takes_exactly_the_span(void **state)
+{
+    (void)state;
+    long long v = -7;
+    assert_true(ak_client_parse_int("4333", 4, &v));
+    assert_int_equal(v, 4333);
+    assert_true(ak_client_parse_int("-12", 3, &v));
+    assert_int_equal(v, -12);
+    assert_true(ak_client_parse_int("123456", 3, &v)); /* the span, not the string */
+    assert_int_equal(v, 123);
+    v = -7;
+    assert_false(ak_client_parse_int("", 0, &v));
+    assert_false(ak_client_parse_int("12a", 3, &v));
+    assert_false(ak_client_parse_int("1\0" "2", 3, &v));
+    assert_false(ak_client_parse_int("12345678901234567890123456789012", 32, &v));
+    assert_int_equal(v, -7);
 }
 
 static void test_replicas_bitmap_of_684_characters_without_padding_is_refused(void **state)
@@ -349,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_replicas_reads_only_its_length),
         cmocka_unit_test(test_replicas_malformed_answers_name_the_offset),
         cmocka_unit_test(test_replicas_bitmap_of_684_characters_without_padding_is_refused),
+        cmocka_unit_test(test_parse_int_takes_exactly_the_span),
         cmocka_unit_test(test_peers_from_aerospike_dev),
         cmocka_unit_test(test_peers_tls_names_ipv6_and_default_port),
         cmocka_unit_test(test_peers_empty_list),
