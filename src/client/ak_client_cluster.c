@@ -187,7 +187,10 @@ static bool ak_client_apply_replicas(ak_client_node_t *node, const char *value, 
     }
     free(entry);
     if (got < 0) {
-        snprintf(why, why_cap, "%s", err.message);
+        /* why is shorter than an error message: keep its start */
+        size_t n = strnlen(err.message, why_cap - 1);
+        memcpy(why, err.message, n);
+        why[n] = '\0';
         return false;
     }
     return true;
