@@ -9,7 +9,6 @@
  * then, when a generation moved, a second one:
  *   partition-generation, replicas [, peers-generation, peers-clear-std]
  */
-#include <nettle/base64.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,8 +17,6 @@
 #include "client/ak_client_internal.h"
 #include "wire/ak_info.h"
 #include "wire/ak_result.h"
-
-#define AK_CLIENT_BITMAP_BYTES (AK_PARTITION_COUNT / 8)
 
 static void ak_client_tend_node(ak_client_node_t *node);
 
@@ -146,106 +143,55 @@ static ak_client_ns_t *ak_client_namespace(ak_client_t *client, const char *name
     return ns;
 }
 
-static bool ak_client_decode_bitmap(const char *b64, size_t len, uint8_t bitmap[AK_CLIENT_BITMAP_BYTES])
+/* A generation: the whole value a decimal integer (ak_client_parse.h). */
+static long long ak_client_info_int(const char *s, size_t len, bool *ok)
 {
-    struct base64_decode_ctx ctx;
-    size_t out_len = AK_CLIENT_BITMAP_BYTES;
-    if (len != BASE64_ENCODE_RAW_LENGTH(AK_CLIENT_BITMAP_BYTES))
-        return false;
-    base64_decode_init(&ctx);
-    if (!base64_decode_update(&ctx, &out_len, bitmap, len, b64) || !base64_decode_final(&ctx))
-        return false;
-    return out_len == AK_CLIENT_BITMAP_BYTES;
-}
-
-static long long ak_client_parse_int(const char *s, size_t len, bool *ok)
-{
-    char text[32];
-    *ok = len > 0 && len < sizeof text;
-    if (!*ok)
-        return 0;
-    memcpy(text, s, len);
-    text[len] = '\0';
-    char *end;
-    long long v = strtoll(text, &end, 10);
-    *ok = *end == '\0';
+    long long v = 0;
+    *ok = ak_client_parse_int(s, len, &v);
     return v;
 }
 
-/* `replicas`: ns:regime,count,bitmap,...;ns:... (also the older form
- * without regime). Returns false with why on a malformed value. */
+/* `replicas` (ak_client_parse.h): each namespace entry as it is read; a
+ * malformed entry stops there with why, the entries before it applied. */
 static bool ak_client_apply_replicas(ak_client_node_t *node, const char *value, size_t len, char *why, size_t why_cap)
 {
     ak_client_t *client = node->client;
-    size_t pos = 0;
-    while (pos < len) {
-        const char *entry = value + pos;
-        const char *semi = memchr(entry, ';', len - pos);
-        size_t entry_len = semi ? (size_t)(semi - entry) : len - pos;
-        pos += entry_len + 1;
-        if (!entry_len)
-            continue;
-        const char *colon = memchr(entry, ':', entry_len);
-        if (!colon) {
-            snprintf(why, why_cap, "replicas entry '%.40s' has no ':'", entry);
-            return false;
-        }
-        size_t name_len = (size_t)(colon - entry);
-        const char *parts[2 + AK_CLIENT_MAX_REPLICAS + 8];
-        size_t part_len[2 + AK_CLIENT_MAX_REPLICAS + 8];
-        size_t n_parts = 0;
-        const char *p = colon + 1, *end = entry + entry_len;
-        while (p <= end && n_parts < sizeof parts / sizeof parts[0]) {
-            const char *comma = memchr(p, ',', (size_t)(end - p));
-            const char *stop = comma ? comma : end;
-            parts[n_parts] = p;
-            part_len[n_parts++] = (size_t)(stop - p);
-            p = stop + 1;
-            if (!comma)
-                break;
-        }
-        bool ok1 = false, ok2 = false;
-        long long first = n_parts > 0 ? ak_client_parse_int(parts[0], part_len[0], &ok1) : 0;
-        long long second = n_parts > 1 ? ak_client_parse_int(parts[1], part_len[1], &ok2) : 0;
-        long long regime = 0, count;
-        size_t bitmaps_at;
-        if (ok1 && ok2 && (size_t)second + 2 == n_parts) {
-            regime = first;
-            count = second;
-            bitmaps_at = 2;
-        } else if (ok1 && (size_t)first + 1 == n_parts) {
-            count = first;
-            bitmaps_at = 1;
-        } else {
-            snprintf(why, why_cap, "replicas entry for '%.*s': counts do not match its %zu parts", (int)name_len,
-                     entry, n_parts);
-            return false;
-        }
-        ak_client_ns_t *ns = ak_client_namespace(client, entry, name_len, true);
+    ak_client_replicas_reader_t reader;
+    ak_client_replicas_reader_init(&reader, value, len);
+    ak_client_replicas_entry_t *entry = malloc(sizeof *entry); /* 2 KB of bitmaps */
+    if (!entry) {
+        snprintf(why, why_cap, "out of memory reading replicas");
+        return false;
+    }
+    ak_error_t err;
+    int got;
+    while ((got = ak_client_replicas_next(&reader, entry, &err)) == 1) {
+        ak_client_ns_t *ns = ak_client_namespace(client, entry->ns, strlen(entry->ns), true);
         if (!ns) {
-            snprintf(why, why_cap, "cannot track namespace '%.*s'", (int)name_len, entry);
+            snprintf(why, why_cap, "cannot track namespace '%s'", entry->ns);
+            free(entry);
             return false;
         }
-        if (count > AK_CLIENT_MAX_REPLICAS)
-            count = AK_CLIENT_MAX_REPLICAS; /* later replicas are never routed to */
-        if (count > ns->n_replicas)
-            ns->n_replicas = (int)count;
-        for (long long r = 0; r < count; r++) {
-            uint8_t bitmap[AK_CLIENT_BITMAP_BYTES];
-            if (!ak_client_decode_bitmap(parts[bitmaps_at + r], part_len[bitmaps_at + r], bitmap)) {
-                snprintf(why, why_cap, "replicas bitmap %lld of '%s' is not 512 bytes of base64", r, ns->name);
-                return false;
-            }
-            for (int pid = 0; pid < AK_PARTITION_COUNT; pid++) {
-                if (!(bitmap[pid >> 3] & (0x80 >> (pid & 7))))
+        if (entry->n_bitmaps > ns->n_replicas)
+            ns->n_replicas = entry->n_bitmaps;
+        for (int r = 0; r < entry->n_bitmaps; r++)
+            for (uint32_t pid = 0; pid < AK_PARTITION_COUNT; pid++) {
+                if (!ak_client_bitmap_has(entry->bitmaps[r], pid))
                     continue;
                 /* A strong-consistency regime older than what we saw is stale. */
-                if ((uint32_t)regime < ns->regime[pid])
+                if (entry->regime < ns->regime[pid])
                     continue;
-                ns->regime[pid] = (uint32_t)regime;
+                ns->regime[pid] = entry->regime;
                 ns->owners[r][pid] = node;
             }
-        }
+    }
+    free(entry);
+    if (got < 0) {
+        /* why is shorter than an error message: keep its start */
+        size_t n = strnlen(err.message, why_cap - 1);
+        memcpy(why, err.message, n);
+        why[n] = '\0';
+        return false;
     }
     return true;
 }
@@ -271,106 +217,29 @@ ak_client_node_t *ak_client_cluster_route(ak_client_t *client, const char *ns_na
 
 /* --- peers --- */
 
-/* peers-clear-std: gen,default-port,[[id,tls-name,[host[:port],...]],...] */
+/* peers-clear-std / peers-tls-std (ak_client_parse.h): adds the peers
+ * not known yet, each to be validated by its own tend. A malformed list
+ * stops there (the peers before it are added) and is read again at the
+ * next peers-generation. */
 static void ak_client_apply_peers(ak_client_node_t *node, const char *value, size_t len)
 {
     ak_client_t *client = node->client;
-    const char *end = value + len;
-    const char *p = memchr(value, ',', len);
-    if (!p)
+    ak_client_peers_reader_t reader;
+    ak_client_peer_t peer;
+    if (ak_client_peers_begin(&reader, value, len, NULL) != AK_OK)
         return;
-    p++;
-    const char *comma = memchr(p, ',', (size_t)(end - p));
-    if (!comma)
-        return;
-    bool ok = false;
-    long long default_port = ak_client_parse_int(p, (size_t)(comma - p), &ok);
-    if (!ok)
-        default_port = 3000;
-    p = comma + 1;
-    if (p >= end || *p != '[')
-        return;
-    p++;
-    while (p < end && *p == '[') {
-        p++;
-        const char *id = p;
-        const char *c1 = memchr(p, ',', (size_t)(end - p));
-        if (!c1)
-            return;
-        size_t id_len = (size_t)(c1 - id);
-        const char *tls = c1 + 1;
-        const char *c2 = memchr(tls, ',', (size_t)(end - tls));
-        if (!c2 || c2 + 1 >= end || c2[1] != '[')
-            return;
-        size_t tls_len = (size_t)(c2 - tls);
-        const char *hosts = c2 + 2;
-        /* IPv6 hosts are bracketed: find the list's own closing bracket. */
-        const char *q = hosts;
-        int depth = 0;
-        while (q < end) {
-            if (*q == '[')
-                depth++;
-            else if (*q == ']') {
-                if (depth == 0)
-                    break;
-                depth--;
-            }
-            q++;
+    while (ak_client_peers_next(&reader, &peer, NULL) == 1) {
+        if (!peer.usable || ak_client_find_node_by_name(client, peer.name, strlen(peer.name)))
+            continue;
+        ak_client_node_t *existing = ak_client_find_node_by_address(client, peer.host, (uint16_t)peer.port);
+        if (existing && !existing->validated)
+            existing = NULL;
+        if (!existing) {
+            ak_client_node_t *added = ak_client_node_new(client, peer.host, (uint16_t)peer.port, peer.tls_name,
+                                                         peer.name);
+            if (added)
+                ak_client_tend_node(added);
         }
-        const char *hosts_end = q;
-        if (hosts_end >= end)
-            return;
-        /* First address of the peer. */
-        const char *h_end = memchr(hosts, ',', (size_t)(hosts_end - hosts));
-        if (!h_end)
-            h_end = hosts_end;
-        char host[256] = "";
-        long long port = default_port;
-        size_t h_len = (size_t)(h_end - hosts);
-        if (h_len && h_len < sizeof host) {
-            char text[256];
-            memcpy(text, hosts, h_len);
-            text[h_len] = '\0';
-            char *port_colon = NULL;
-            if (text[0] == '[') {
-                char *rb = strchr(text, ']');
-                if (rb) {
-                    *rb = '\0';
-                    port_colon = rb[1] == ':' ? rb + 1 : NULL;
-                    snprintf(host, sizeof host, "%s", text + 1);
-                }
-            } else {
-                port_colon = strrchr(text, ':');
-                if (port_colon)
-                    *port_colon = '\0';
-                snprintf(host, sizeof host, "%s", text);
-            }
-            if (port_colon) {
-                port = ak_client_parse_int(port_colon + 1, strlen(port_colon + 1), &ok);
-                if (!ok)
-                    port = 0;
-            }
-        }
-        if (host[0] && port > 0 && port < 65536 && id_len && id_len < 32 &&
-            !ak_client_find_node_by_name(client, id, id_len)) {
-            char name[32], tls_name[256];
-            memcpy(name, id, id_len);
-            name[id_len] = '\0';
-            snprintf(tls_name, sizeof tls_name, "%.*s", (int)(tls_len < 255 ? tls_len : 255), tls);
-            ak_client_node_t *existing = ak_client_find_node_by_address(client, host, (uint16_t)port);
-            if (existing && !existing->validated)
-                existing = NULL;
-            if (!existing) {
-                ak_client_node_t *peer = ak_client_node_new(client, host, (uint16_t)port, tls_name, name);
-                if (peer)
-                    ak_client_tend_node(peer);
-            }
-        }
-        p = hosts_end + 1; /* past the hosts list */
-        if (p < end && *p == ']')
-            p++; /* past the peer */
-        if (p < end && *p == ',')
-            p++;
     }
 }
 
@@ -422,7 +291,7 @@ static void ak_client_on_tend_followup(ak_client_conn_t *conn, const char *body,
         } else if (!ak_client_apply_replicas(node, value, value_len, why, sizeof why)) {
             ak_client_set_last_error(client, "node %s: %s", node->name, why);
         } else if (ak_client_info_value(body, len, "partition-generation", &value, &value_len)) {
-            long long gen = ak_client_parse_int(value, value_len, &ok);
+            long long gen = ak_client_info_int(value, value_len, &ok);
             if (ok) {
                 node->partition_generation = gen;
                 node->has_partition_generation = true;
@@ -436,7 +305,7 @@ static void ak_client_on_tend_followup(ak_client_conn_t *conn, const char *body,
         const char *gen_value;
         size_t gen_len;
         if (ak_client_info_value(body, len, "peers-generation", &gen_value, &gen_len)) {
-            long long gen = ak_client_parse_int(gen_value, gen_len, &ok);
+            long long gen = ak_client_info_int(gen_value, gen_len, &ok);
             if (ok) {
                 node->peers_generation = gen;
                 node->has_peers_generation = true;
@@ -509,14 +378,14 @@ static void ak_client_on_tend_reply(ak_client_conn_t *conn, const char *body, si
     bool ok = false;
     long long pgen = -1, peers_gen = -1;
     if (ak_client_info_value(body, len, "partition-generation", &value, &value_len))
-        pgen = ak_client_parse_int(value, value_len, &ok);
+        pgen = ak_client_info_int(value, value_len, &ok);
     if (!ok || pgen < 0) {
         /* -1: the node is not ready (migrations starting) */
         ak_client_tend_failed(node, "partition-generation -1: node not ready");
         return;
     }
     if (ak_client_info_value(body, len, "peers-generation", &value, &value_len))
-        peers_gen = ak_client_parse_int(value, value_len, &ok);
+        peers_gen = ak_client_info_int(value, value_len, &ok);
     bool was_active = node->active;
     node->active = true;
     node->failures = 0;

@@ -12,6 +12,7 @@
 
 #include "client/ak_client.h"
 #include "client/ak_client_admin.h"
+#include "client/ak_client_parse.h"
 #include "common/ak_arena.h"
 #include "common/ak_buf.h"
 #include "net/ak_loop.h"
@@ -20,7 +21,7 @@
 
 #define AK_CLIENT_MAX_NODES 128
 #define AK_CLIENT_MAX_NAMESPACES 32
-#define AK_CLIENT_MAX_REPLICAS 4
+/* AK_CLIENT_MAX_REPLICAS: client/ak_client_parse.h */
 #define AK_CLIENT_MAX_SEEDS 32
 /* Consecutive failed tends after which a node is forgotten (it comes back
  * through a peers list or the seeds). */

@@ -24,7 +24,6 @@
 #include "wire/ak_result.h"
 
 #define AK_IB_RETRY_FIRST_MS 100u
-#define AK_IB_STATS_LINE_S 10u
 #define AK_IB_ARENA_CHUNK 2048u
 #define AK_IB_MAX_THREADS 64
 
@@ -685,8 +684,8 @@ ak_inbound_t *ak_inbound_new(ak_loop_t *loop, const ak_inbound_config_t *cfg, ak
     ib->on_stopped = on_stopped;
     ib->ctx = ctx;
     ib->rng = (uint64_t)ak_clock_us() | 1;
-    ib->stats_interval_ms = (uint32_t)(cfg->logging.ticker_interval_s > 0 ? cfg->logging.ticker_interval_s
-                                                                          : AK_IB_STATS_LINE_S) * 1000u;
+    /* logging.ticker-interval (default 10 s); 0: no stats line, as documented */
+    ib->stats_interval_ms = (uint32_t)cfg->logging.ticker_interval_s * 1000u;
     ak_histogram_init(&ib->stats.write_latency_us);
     pthread_mutex_init(&ib->work_lock, NULL);
     pthread_cond_init(&ib->work_cond, NULL);
@@ -794,7 +793,8 @@ ak_inbound_t *ak_inbound_new(ak_loop_t *loop, const ak_inbound_config_t *cfg, ak
     ak_log(AK_LOG_INFO, "inbound", "%d processing thread%s, up to %lld records held", threads,
            threads == 1 ? " (the event loop's)" : "s", (long long)cfg->max_queued_records);
     ib->last_line_ms = ak_loop_now_ms(loop);
-    ib->stats_timer = ak_loop_timer(loop, ib->stats_interval_ms, ak_ib_stats_line, ib);
+    if (ib->stats_interval_ms)
+        ib->stats_timer = ak_loop_timer(loop, ib->stats_interval_ms, ak_ib_stats_line, ib);
     return ib;
 fail:
     ak_inbound_free(ib);

@@ -20,16 +20,19 @@ check "cmake --install succeeds ($out)" 0 "$rc"
 
 for f in bin/aerokafka share/man/man1/aerokafka.1 \
          lib/systemd/system/aerokafka-outbound.service lib/systemd/system/aerokafka-inbound.service \
-         lib/sysusers.d/aerokafka.conf share/doc/aerokafka/examples/aerospike-kafka-outbound.yml; do
+         lib/sysusers.d/aerokafka.conf share/doc/aerokafka/examples/aerospike-kafka-outbound.yml \
+         share/doc/aerokafka/examples/aerospike-kafka-inbound.yml; do
   [ -f "$prefix/$f" ] && present=yes || present=no
   check "installed: $f" yes "$present"
 done
 [ -x "$prefix/bin/aerokafka" ] && runnable=yes || runnable=no
 check "the installed binary is executable" yes "$runnable"
 check "the installed binary runs" "$("$ak" --version)" "$("$prefix/bin/aerokafka" --version 2>&1)"
-check "the installed sample is the one in etc/" "" \
-  "$(cmp "$(dirname "$0")/../../etc/aerospike-kafka-outbound.yml" \
-         "$prefix/share/doc/aerokafka/examples/aerospike-kafka-outbound.yml" 2>&1)"
+for connector in outbound inbound; do
+  check "the installed $connector sample is the one in etc/" "" \
+    "$(cmp "$(dirname "$0")/../../etc/aerospike-kafka-$connector.yml" \
+           "$prefix/share/doc/aerokafka/examples/aerospike-kafka-$connector.yml" 2>&1)"
+done
 
 for connector in outbound inbound; do
   unit=$prefix/lib/systemd/system/aerokafka-$connector.service
@@ -49,9 +52,11 @@ contains "the sysusers.d entry creates the unit's user" "u aerokafka " "$(cat "$
 # --- DESTDIR (packagers): files under DESTDIR, paths inside without it ----------
 out=$(DESTDIR=$dir/staging cmake --install "$build" --prefix /usr/local 2>&1); rc=$?
 check "cmake --install with DESTDIR succeeds ($out)" 0 "$rc"
-check "with DESTDIR, the unit names the final path of the binary" \
-  "ExecStart=/usr/local/bin/aerokafka outbound --config /etc/aerokafka/aerospike-kafka-outbound.yml" \
-  "$(grep '^ExecStart=' "$dir/staging/usr/local/lib/systemd/system/aerokafka-outbound.service" 2>&1)"
+for connector in outbound inbound; do
+  check "with DESTDIR, the $connector unit names the final path of the binary" \
+    "ExecStart=/usr/local/bin/aerokafka $connector --config /etc/aerokafka/aerospike-kafka-$connector.yml" \
+    "$(grep '^ExecStart=' "$dir/staging/usr/local/lib/systemd/system/aerokafka-$connector.service" 2>&1)"
+done
 
 # --- the man page ---------------------------------------------------------------
 man=$prefix/share/man/man1/aerokafka.1

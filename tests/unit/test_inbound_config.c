@@ -122,6 +122,7 @@ static void test_defaults(void **state)
     assert_null(cfg->aerospike.seeds[0].tls_name);
     assert_int_equal(cfg->aerospike.connect_timeout_ms, 1000);
     assert_true(cfg->aerospike.use_boolean_bin);
+    assert_int_equal(cfg->logging.ticker_interval_s, 10); /* the stats line, unless 0 turns it off */
     assert_null(cfg->aerospike.credentials);
     assert_false(cfg->aerospike.tls.enabled);
     assert_false(cfg->manage.enabled);
