@@ -1035,6 +1035,10 @@ ak_client_t *ak_client_new(ak_loop_t *loop, const ak_client_config_t *config, ak
         opts.ca_file = client->config.tls_ca_file;
         opts.cert_file = client->config.tls_cert_file;
         opts.key_file = client->config.tls_key_file;
+        opts.protocols = client->config.tls_protocols;
+        opts.n_protocols = client->config.n_tls_protocols;
+        opts.ciphers = client->config.tls_ciphers;
+        opts.n_ciphers = client->config.n_tls_ciphers;
         client->tls_ctx = ak_tls_client_ctx_new(&opts, err);
         if (!client->tls_ctx) {
             ak_error_prefix(err, "tls");

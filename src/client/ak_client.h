@@ -77,6 +77,13 @@ typedef struct ak_client_config {
     const char *tls_ca_file;
     const char *tls_cert_file;
     const char *tls_key_file;
+    /* TLS versions ("TLSv1.2", "TLSv1.3"; none: 1.2 and up) and OpenSSL
+     * cipher names (none: OpenSSL's defaults). These arrays are not copied:
+     * they must outlive the client. */
+    const char *const *tls_protocols;
+    size_t n_tls_protocols;
+    const char *const *tls_ciphers;
+    size_t n_tls_ciphers;
     uint32_t tend_interval_ms;      /* default 1000 */
     uint32_t conn_timeout_ms;       /* connect + TLS + login; default 1000 */
     uint32_t login_timeout_ms;      /* wait for the login reply; default 5000 */

@@ -54,6 +54,10 @@ static ak_tls_ctx_t *ak_client_node_tls_ctx(ak_client_node_t *node, ak_error_t *
     opts.ca_file = client->config.tls_ca_file;
     opts.cert_file = client->config.tls_cert_file;
     opts.key_file = client->config.tls_key_file;
+    opts.protocols = client->config.tls_protocols;
+    opts.n_protocols = client->config.n_tls_protocols;
+    opts.ciphers = client->config.tls_ciphers;
+    opts.n_ciphers = client->config.n_tls_ciphers;
     /* The certificate must carry the node's tls-name (from its seed or its
      * peers entry); without one, the host it was reached at. */
     opts.server_name = node->tls_name[0] ? node->tls_name : node->host;

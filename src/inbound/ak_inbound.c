@@ -267,10 +267,21 @@ static void ak_ib_retry_later(ak_inbound_t *ib, ak_ib_item_t *item, const char *
 
 /* ------------------------------------------------------------ writing */
 
+/* Failures that are not the record's fault: a transient state of the
+ * cluster, or its configuration refusing every record alike (security:
+ * codes 50-89, e.g. a user without write permission; FORBIDDEN, e.g. TTLs
+ * on a namespace without nsup; ENTERPRISE_ONLY, e.g. durable deletes on
+ * Community Edition). Dead-lettering them would empty the topic into the
+ * dead-letter topic; retrying keeps them until it is fixed, or until
+ * errors.retry.timeout stops the connector. */
 static bool ak_ib_retry_class(int code)
 {
     if (code < 0)
         return code != AK_CLIENT_ERR_PARAM; /* connection, node, queue, TLS, client closing */
+    if (code >= 50 && code < 90)
+        return true;
+    if (code == AK_RESULT_FORBIDDEN || code == AK_RESULT_ENTERPRISE_ONLY)
+        return true;
     return ak_result_is_retryable(code);
 }
 
@@ -734,6 +745,11 @@ ak_inbound_t *ak_inbound_new(ak_loop_t *loop, const ak_inbound_config_t *cfg, ak
     cc.tls_ca_file = cfg->aerospike.tls.ca_file;
     cc.tls_cert_file = cfg->aerospike.tls.cert_file;
     cc.tls_key_file = cfg->aerospike.tls.key_file;
+    cc.tls_protocols = (const char *const *)cfg->aerospike.tls.protocols.items;
+    cc.n_tls_protocols = cfg->aerospike.tls.protocols.n;
+    cc.tls_ciphers = (const char *const *)cfg->aerospike.tls.ciphers.items;
+    cc.n_tls_ciphers = cfg->aerospike.tls.ciphers.n;
+    cc.max_conns_per_node = (int)cfg->aerospike.max_connections_per_node;
     cc.tend_interval_ms = (uint32_t)cfg->aerospike.tend_interval_ms;
     cc.conn_timeout_ms = (uint32_t)cfg->aerospike.connect_timeout_ms;
     cc.login_timeout_ms = (uint32_t)cfg->aerospike.login_timeout_ms;
@@ -864,7 +880,15 @@ void ak_inbound_stats(const ak_inbound_t *ib, ak_inbound_stats_t *out)
     out->writing = ib->writing;
     out->waiting_for_key = ib->waiting_for_key;
     out->paused = ib->paused;
-    out->aerospike_ready = ib->client && ak_client_is_ready(ib->client);
+    /* Reachable: a partition map is known and at least one node answers
+     * (the client drops nodes that miss three tends in a row). */
+    out->aerospike_ready = false;
+    if (ib->client && ak_client_is_ready(ib->client)) {
+        ak_client_stats_t cs;
+        ak_client_stats(ib->client, &cs);
+        for (int i = 0; i < cs.n_nodes && i < (int)(sizeof cs.nodes / sizeof cs.nodes[0]); i++)
+            out->aerospike_ready |= cs.nodes[i].active;
+    }
     out->lag = -1;
     if (ib->consumer) {
         ak_consumer_stats_t cs;

@@ -11,9 +11,11 @@
  * nothing that is not in Aerospike (or dead-lettered).
  *
  * Failures by class:
- *   - retry class (server TIMEOUT, KEY_BUSY, DEVICE_OVERLOAD, UNAVAILABLE,
- *     OUT_OF_SPACE; connection lost, no node for the partition, client queue
- *     full; Schema Registry down): the record is tried again after a
+ *   - not the record's fault (server TIMEOUT, KEY_BUSY, DEVICE_OVERLOAD,
+ *     UNAVAILABLE, OUT_OF_SPACE; security refusals 50-89, FORBIDDEN,
+ *     ENTERPRISE_ONLY, which refuse every record alike; connection lost, no
+ *     node for the partition, client queue full; Schema Registry down): the
+ *     record is tried again after a
  *     jittered wait that doubles from 100 ms up to errors.retry.delay.max.ms,
  *     its key staying busy so later records of that key wait behind it; after
  *     errors.retry.timeout (default forever) the connector stops. Never
@@ -27,8 +29,9 @@
  *   - a delete of a record that does not exist is a success.
  *
  * Back-pressure: at most max-queued-records records are held (consumed, not
- * yet acknowledged); at the limit every partition is paused, and resumed
- * once fewer than half are held.
+ * yet acknowledged); at the limit the consumer stops handing records over
+ * (it stops polling; after 5 s it pauses the partitions in librdkafka), and
+ * resumes once fewer than half are held.
  *
  * Threads: everything here runs on the loop given to ak_inbound_new, except
  * the processing threads, which only map records and hand them back.
@@ -94,9 +97,9 @@ void ak_inbound_stats(const ak_inbound_t *ib, ak_inbound_stats_t *out);
 /* The management API's port (0 when service.manage is not configured). */
 uint16_t ak_inbound_manage_port(const ak_inbound_t *ib);
 
-/* Validates what --check can without serving: the configuration was already
- * loaded; this builds the mappers and a consumer and a dead-letter producer
- * from the properties (librdkafka checks them), without subscribing. */
+/* Validates what --check can without serving or connecting: the
+ * configuration was already loaded; this builds a mapper (every topic's
+ * decoders) and has librdkafka check the consumer properties. */
 ak_status_t ak_inbound_check(ak_loop_t *loop, const ak_inbound_config_t *cfg, ak_error_t *err);
 
 #endif

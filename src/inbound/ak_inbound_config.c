@@ -921,6 +921,11 @@ static ak_status_t ak_ib_credentials_validate(ak_config_ctx_t *ctx, const char *
     ak_inbound_credentials_t *c = obj;
     if (!node)
         return AK_OK;
+    if (c->auth_mode != AK_INBOUND_AUTH_INTERNAL)
+        return ak_config_error(ctx, ak_ib_line_of(node, "auth-mode", key_node), err, AK_ERR_UNSUPPORTED,
+                               "%s.auth-mode: %s is not supported: aerokafka's Aerospike client logs in "
+                               "with internal authentication (a user and password the server checks) only",
+                               path, ak_ib_auth_modes[c->auth_mode].name);
     if (c->auth_mode == AK_INBOUND_AUTH_PKI) {
         if (c->password_file)
             return ak_config_error(ctx, ak_ib_line_of(node, "password-file", key_node), err,
@@ -963,8 +968,9 @@ static const ak_config_key_t ak_ib_credentials_keys[] = {
      .help = "File holding the password (one line; a trailing newline is dropped), read at start."},
     {.name = "auth-mode", .type = AK_CFG_ENUM, .offset = offsetof(ak_inbound_credentials_t, auth_mode),
      .values = ak_ib_auth_modes, .def = "internal", .in_aerospike = true,
-     .help = "internal (a password checked by the server), external (LDAP; the password travels "
-             "in clear, so use TLS), external-insecure, pki (the TLS client certificate)."},
+     .help = "internal (a password checked by the server). The Aerospike clients' other modes "
+             "(external for LDAP, external-insecure, pki) are refused: aerokafka's client does not "
+             "log in that way."},
 };
 
 static const ak_config_table_t ak_ib_credentials_table = {
@@ -1054,8 +1060,11 @@ static const ak_config_key_t ak_ib_aerospike_keys[] = {
      .def = "1000", .in_aerospike = true,
      .help = "Milliseconds between checks of the cluster's nodes and partition map."},
     {.name = "max-connections-per-node", .type = AK_CFG_INT,
-     .offset = offsetof(ak_inbound_aerospike_t, max_connections_per_node), .min = 1, .max = 65535,
-     .def = "100", .in_aerospike = true, .help = "Connections kept to each node at most."},
+     .offset = offsetof(ak_inbound_aerospike_t, max_connections_per_node), .min = 1, .max = 1024,
+     .def = "2", .in_aerospike = true,
+     .help = "Connections kept to each node at most. aerokafka's client pipelines many commands on "
+             "each connection, so a few suffice (the Java client's 100 are for one command per "
+             "connection)."},
     {.name = "use-boolean-bin", .type = AK_CFG_BOOL,
      .offset = offsetof(ak_inbound_aerospike_t, use_boolean_bin), .def = "true", .in_aerospike = true,
      .help = "Write booleans as boolean particles (servers 5.6+); false: as integers 1 and 0."},

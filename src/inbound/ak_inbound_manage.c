@@ -1,7 +1,7 @@
 /*
  * The inbound connector's management API, as the outbound one's:
- *   GET /manage/rest/v1             health: 200 while Aerospike has a
- *                                   partition map and the connector runs,
+ *   GET /manage/rest/v1             health: 200 while an Aerospike node answers
+ *                                   (the client knows the partition map and a node is up) and the connector runs,
  *                                   503 otherwise
  *   GET /manage/rest/v1/metrics     counters as JSON
  *   GET /manage/rest/v1/prometheus  the same in Prometheus text format
@@ -117,7 +117,7 @@ static void ak_ib_manage_handler(void *ctx, ak_http_request_t *http, const ak_ht
         bool up = st.aerospike_ready && !ib->failed;
         ak_buf_append_str(&body, up ? "{\"status\":\"ok\",\"aerospike\":\"reachable\"}"
                           : ib->failed ? "{\"status\":\"unhealthy\",\"reason\":\"stopping after a failure\"}"
-                                       : "{\"status\":\"unhealthy\",\"aerospike\":\"no partition map\"}");
+                                       : "{\"status\":\"unhealthy\",\"aerospike\":\"unreachable\"}");
         ak_http_respond(http, up ? 200 : 503, "application/json", (const char *)body.data, body.len);
     } else if (ak_ib_path_is(info->path, path_len, "/manage/rest/v1/metrics")) {
         ak_ib_metrics_json(&st, &body);

@@ -514,6 +514,7 @@ ak_tls_ctx_t *ak_tls_client_ctx_new(const ak_tls_client_options_t *opts, ak_erro
     if (opts->cert_file && ak_tls_load_pair(ssl, opts->cert_file, opts->key_file, err) != AK_OK)
         goto fail;
     if (ak_tls_set_protocols(ssl, opts->protocols, opts->n_protocols, err) != AK_OK ||
+        (opts->n_ciphers && ak_tls_set_ciphers(ssl, opts->ciphers, opts->n_ciphers, err) != AK_OK) ||
         ak_tls_set_alpn_list(ctx, opts->alpn, opts->n_alpn, err) != AK_OK)
         goto fail;
     if (ctx->alpn_len && SSL_CTX_set_alpn_protos(ssl, ctx->alpn, (unsigned int)ctx->alpn_len) != 0) {

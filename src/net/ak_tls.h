@@ -57,6 +57,8 @@ typedef struct ak_tls_client_options {
     const char *key_file;    /* ... and its key */
     const char *const *protocols; /* as for servers */
     size_t n_protocols;
+    const char *const *ciphers;   /* as for servers */
+    size_t n_ciphers;
     const char *const *alpn;      /* offered in this order */
     size_t n_alpn;
 } ak_tls_client_options_t;

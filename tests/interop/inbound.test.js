@@ -175,6 +175,15 @@ topics:
   assert.equal(await get(client, new Aerospike.Key('test', 'acme', '42')), null, '"42" is another key than 42');
   assert.deepEqual((await get(client, new Aerospike.Key('test', 'zeta', 43))).bins, { name: 'zip', price: 1.0 });
   assert.match(ib.proc.stderr, /RECORD_EXISTS|KEY_EXISTS|5 /);
+  // health follows Aerospike: 200 while a node answers, 503 once none does
+  assert.equal((await fetch(`http://127.0.0.1:${managePort}/manage/rest/v1`)).status, 200);
+  await dev.proc.stop();
+  const deadline = Date.now() + 15000;
+  let status;
+  while ((status = (await fetch(`http://127.0.0.1:${managePort}/manage/rest/v1`)).status) !== 503) {
+    if (Date.now() > deadline) throw new Error(`health still ${status} with Aerospike stopped`);
+    await sleep(100);
+  }
 });
 
 test('per-key order, faults mid-stream (a node stopped, KEY_BUSY and TIMEOUT injected, the connector killed and restarted): the last value per key wins, nothing lost', async (t) => {

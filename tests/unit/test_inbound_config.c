@@ -199,6 +199,14 @@ static void test_seed_forms_and_credentials(void **state)
                  "  seeds: [db]\n"
                  "  credentials: {username: u, password-file: /nonexistent/pw}\n",
                  "in.yml:4: aerospike.credentials.password-file: cannot read /nonexistent/pw");
+    /* logins the client cannot make are refused, not ignored */
+    expect_error("consumer-props: {bootstrap.servers: k}\n"
+                 "aerospike:\n"
+                 "  seeds: [db]\n"
+                 "  credentials:\n"
+                 "    username: u\n"
+                 "    auth-mode: external\n",
+                 "in.yml:6: aerospike.credentials.auth-mode: external is not supported");
 }
 
 static void test_unknown_keys_and_wrong_types_name_file_and_line(void **state)
