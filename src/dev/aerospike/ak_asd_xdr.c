@@ -12,6 +12,7 @@
 
 typedef struct ak_asd_xdr_entry {
     struct ak_asd_xdr_entry *next;
+    struct ak_asd_xdr_entry *inflight_next; /* while shipped and not answered */
     const ak_asd_namespace_t *ns;
     uint8_t digest[AK_DIGEST_SIZE];
     ak_asd_change_t change;
@@ -22,6 +23,10 @@ typedef struct ak_asd_xdr_entry {
     uint8_t key_type;
     uint32_t key_len;
     uint8_t *key;
+    /* The change as shipped, encoded when it happened: each change ships
+     * the record version it made, in order. */
+    uint8_t *frame;
+    size_t frame_len;
 } ak_asd_xdr_entry_t;
 
 typedef struct ak_asd_xdr_queue {
@@ -35,6 +40,11 @@ struct ak_asd_xdr {
     ak_xdr_ship_t *ship;
     ak_asd_xdr_queue_t ready;
     ak_asd_xdr_queue_t retry;
+    /* Like XDR, one record is never in flight twice: a change of a record
+     * whose earlier change is still unanswered waits in `blocked` (in
+     * order), so a connector never sees a record's changes out of order. */
+    ak_asd_xdr_queue_t blocked;
+    ak_asd_xdr_entry_t *inflight;
     size_t in_flight;
     size_t queue_limit;
     uint64_t dropped;
@@ -69,6 +79,7 @@ static ak_asd_xdr_entry_t *ak_queue_pop(ak_asd_xdr_queue_t *q)
 static void ak_entry_free(ak_asd_xdr_entry_t *e)
 {
     free(e->key);
+    free(e->frame);
     free(e);
 }
 
@@ -99,11 +110,13 @@ static void ak_asd_xdr_schedule_kick(ak_asd_xdr_t *xdr)
         ak_xdr_ship_kick(xdr->ship);
 }
 
+static bool ak_asd_xdr_encode(ak_asd_xdr_t *xdr, ak_asd_xdr_entry_t *e, ak_buf_t *frame);
+
 void ak_asd_xdr_on_change(void *ctx, const ak_asd_namespace_t *ns, const ak_asd_record_t *rec,
                           ak_asd_change_t change)
 {
     ak_asd_xdr_t *xdr = ctx;
-    if (xdr->ready.count + xdr->retry.count + xdr->in_flight >= xdr->queue_limit) {
+    if (xdr->ready.count + xdr->retry.count + xdr->blocked.count + xdr->in_flight >= xdr->queue_limit) {
         xdr->dropped++;
         return;
     }
@@ -130,6 +143,16 @@ void ak_asd_xdr_on_change(void *ctx, const ak_asd_namespace_t *ns, const ak_asd_
         e->key_type = rec->key_type;
         e->has_key = true;
     }
+    ak_buf_t frame;
+    ak_buf_init(&frame);
+    if (!ak_asd_xdr_encode(xdr, e, &frame) || ak_buf_failed(&frame)) {
+        ak_buf_free(&frame);
+        ak_entry_free(e);
+        xdr->dropped++;
+        return;
+    }
+    e->frame = frame.data;
+    e->frame_len = frame.len;
     ak_queue_push(&xdr->ready, e);
     ak_asd_xdr_schedule_kick(xdr);
 }
@@ -140,14 +163,17 @@ static bool ak_asd_xdr_key(ak_arena_t *arena, uint8_t type, const uint8_t *bytes
     return ak_particle_decode(type, bytes, len, 0, arena, key, NULL) == AK_OK;
 }
 
-/* Encodes the entry's record as it is now: a write if it exists, else a
- * delete carrying what is known of it. Returns false to skip the entry. */
+/* Encodes the entry's change (called when it happens): a write ships the
+ * record as it is now, a delete what is known of the record. Returns false
+ * to drop the entry. */
 static bool ak_asd_xdr_encode(ak_asd_xdr_t *xdr, ak_asd_xdr_entry_t *e, ak_buf_t *frame)
 {
     ak_arena_reset(&xdr->arena);
     uint32_t now = ak_asd_now_void_time();
     ak_asd_namespace_t *ns = (ak_asd_namespace_t *)e->ns;
-    ak_asd_record_t *stored = ak_asd_ns_get(ns, e->digest, now);
+    /* only a write needs the stored record (and looking a deleted or
+     * expiring one up would expire it again) */
+    ak_asd_record_t *stored = e->change == AK_ASD_CHANGE_WRITE ? ak_asd_ns_get(ns, e->digest, now) : NULL;
 
     ak_record_t rec;
     ak_record_init(&rec);
@@ -156,9 +182,7 @@ static bool ak_asd_xdr_encode(ak_asd_xdr_t *xdr, ak_asd_xdr_entry_t *e, ak_buf_t
     rec.has_digest = true;
     memcpy(rec.digest, e->digest, AK_DIGEST_SIZE);
 
-    if (!stored) {
-        if (e->change == AK_ASD_CHANGE_WRITE)
-            return false; /* deleted since: its delete entry ships that */
+    if (!stored || e->change != AK_ASD_CHANGE_WRITE) {
         rec.op = e->change == AK_ASD_CHANGE_DURABLE_DELETE ? AK_RECORD_DURABLE_DELETE : AK_RECORD_DELETE;
         rec.set = (ak_str_t){e->set, e->set_len};
         if (e->has_key)
@@ -197,14 +221,40 @@ static bool ak_asd_xdr_encode(ak_asd_xdr_t *xdr, ak_asd_xdr_entry_t *e, ak_buf_t
     return ak_record_to_msg(&rec, 0, frame, NULL) == AK_OK;
 }
 
+static bool ak_asd_xdr_digest_in_flight(const ak_asd_xdr_t *xdr, const ak_asd_xdr_entry_t *e)
+{
+    for (const ak_asd_xdr_entry_t *f = xdr->inflight; f; f = f->inflight_next)
+        if (f->ns == e->ns && memcmp(f->digest, e->digest, AK_DIGEST_SIZE) == 0)
+            return true;
+    return false;
+}
+
+static void ak_asd_xdr_inflight_remove(ak_asd_xdr_t *xdr, ak_asd_xdr_entry_t *e)
+{
+    for (ak_asd_xdr_entry_t **p = &xdr->inflight; *p; p = &(*p)->inflight_next) {
+        if (*p == e) {
+            *p = e->inflight_next;
+            e->inflight_next = NULL;
+            return;
+        }
+    }
+}
+
 static bool ak_asd_xdr_next(void *ctx, ak_buf_t *frame, uint64_t *token)
 {
     ak_asd_xdr_t *xdr = ctx;
     ak_asd_xdr_entry_t *e;
     while ((e = ak_queue_pop(&xdr->ready))) {
+        if (ak_asd_xdr_digest_in_flight(xdr, e)) {
+            ak_queue_push(&xdr->blocked, e);
+            continue;
+        }
         size_t before = frame->len;
-        if (ak_asd_xdr_encode(xdr, e, frame)) {
+        ak_buf_append(frame, e->frame, e->frame_len);
+        if (!ak_buf_failed(frame)) {
             xdr->in_flight++;
+            e->inflight_next = xdr->inflight;
+            xdr->inflight = e;
             *token = (uint64_t)(uintptr_t)e;
             return true;
         }
@@ -234,6 +284,18 @@ static void ak_asd_xdr_result(void *ctx, uint64_t token, ak_xdr_class_t outcome,
     ak_asd_xdr_t *xdr = ctx;
     ak_asd_xdr_entry_t *e = (ak_asd_xdr_entry_t *)(uintptr_t)token;
     xdr->in_flight--;
+    ak_asd_xdr_inflight_remove(xdr, e);
+    if (xdr->blocked.count) {
+        /* what waited for a record goes first again, still in order */
+        xdr->blocked.tail->next = xdr->ready.head;
+        if (!xdr->ready.head)
+            xdr->ready.tail = xdr->blocked.tail;
+        xdr->ready.head = xdr->blocked.head;
+        xdr->ready.count += xdr->blocked.count;
+        xdr->blocked.head = xdr->blocked.tail = NULL;
+        xdr->blocked.count = 0;
+        ak_asd_xdr_schedule_kick(xdr);
+    }
     if (outcome == AK_XDR_RETRY) {
         ak_queue_push(&xdr->retry, e);
         if (!xdr->retry_timer)
@@ -279,13 +341,14 @@ void ak_asd_xdr_free(ak_asd_xdr_t *xdr)
         ak_loop_timer_cancel(xdr->loop, xdr->kick_timer);
     ak_queue_free(&xdr->ready);
     ak_queue_free(&xdr->retry);
+    ak_queue_free(&xdr->blocked);
     ak_arena_destroy(&xdr->arena);
     free(xdr);
 }
 
 size_t ak_asd_xdr_queued(const ak_asd_xdr_t *xdr)
 {
-    return xdr->ready.count + xdr->retry.count;
+    return xdr->ready.count + xdr->retry.count + xdr->blocked.count;
 }
 
 uint64_t ak_asd_xdr_dropped(const ak_asd_xdr_t *xdr)
