@@ -6,9 +6,6 @@
  * idempotence, linger.ms=2, batch.size=131072). Prints records/s.
  *
  *   bench_produce BOOTSTRAP TOPIC RECORDS BINS VALUE_SIZE
- *
- * AK_BENCH_WINDOW=N holds it to N records in flight (produced, not yet
- * reported), as a connector is held by the records XDR has in flight.
  */
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -123,10 +120,7 @@ int main(int argc, char **argv)
     delivered = failed = 0;
     uint64_t start = ak_clock_us();
     size_t prev = 0;
-    size_t window = getenv("AK_BENCH_WINDOW") ? strtoul(getenv("AK_BENCH_WINDOW"), NULL, 10) : 0;
     for (size_t i = 0; i < records; i++) {
-        while (window && i - (delivered + failed) >= window)
-            rd_kafka_poll(rk, 1);
         for (;;) {
             rd_kafka_resp_err_t rc = rd_kafka_producev(
                 rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(keys.data + 20 * i, 20),
