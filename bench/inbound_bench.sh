@@ -25,6 +25,8 @@
 #                  bench_fill refuses a topic that lost records)
 #   IN_FLIGHT=N    the ceiling's puts outstanding (default 2048)
 #   POLL_MS=N      metrics poll interval (default 10)
+#   PERF_OUT=FILE  record the connector with `perf record -g` into FILE
+#                  (then: perf report -i FILE --no-children --sort sym)
 # Build first: ./build.sh build   (release build/aerokafka, bench_client, bench_fill)
 set -euo pipefail
 dir=${1:-build}
@@ -111,6 +113,10 @@ YML
 "$ak" inbound --config "$tmp/inbound.yml" >"$tmp/inbound.out" 2>"$tmp/inbound.err" &
 inbound_pid=$!
 pids+=($inbound_pid)
+if [ -n "${PERF_OUT:-}" ]; then
+  perf record -q ${PERF_ARGS:--g} -o "$PERF_OUT" -p "$inbound_pid" 2>"$tmp/perf.err" &
+  perf_pid=$!
+fi
 
 python3 - "http://127.0.0.1:$manage/manage/rest/v1/metrics" "$records" "$poll_ms" "$inbound_pid" \
   >"$tmp/connector.json" <<'PY'
@@ -149,6 +155,10 @@ print(json.dumps({"records": n, "written": m["records-written"], "failed": m["re
                   "p50_us": lat["p50"], "p99_us": lat["p99"]}))
 PY
 
+if [ -n "${PERF_OUT:-}" ]; then
+  kill -INT "$perf_pid"
+  wait "$perf_pid" || true
+fi
 written=$(json "['written']" <"$tmp/connector.json")
 [ "$written" = "$records" ] || { echo "inbound_bench: the connector wrote $written of $records records" >&2; cat "$tmp/inbound.err" >&2; exit 1; }
 a=$(json "['records_per_s']" <"$tmp/ceiling.json")
