@@ -16,10 +16,9 @@
 # own "write-latency-us" metrics at the end.
 #
 # Usage: bench/inbound_bench.sh [build-dir] [records]
-#   THREADS=N      the connector's processing-threads (default 1: the event
-#                  loop maps records itself; on a 2-core machine that also
-#                  runs kafka-dev and aerospike-dev, hand-off costs more than
-#                  it brings)
+#   THREADS=N      the connector's processing-threads (default 0, the
+#                  connector's own default: one per CPU; 1 maps records on the
+#                  event loop itself, which measured slower on 2 cores)
 #   PARTITIONS=N   partitions of the topic (default: one per 15,625 records,
 #                  at least 4; kafka-dev keeps at most 5 MB per partition, and
 #                  bench_fill refuses a topic that lost records)
@@ -83,7 +82,7 @@ asd_port=${seeds##*:}
 manage=$(free_port)
 cat >"$tmp/inbound.yml" <<YML
 max-queued-records: ${MAX_QUEUED:-32768}
-processing-threads: ${THREADS:-1}
+processing-threads: ${THREADS:-0}
 consumer-props:
   bootstrap.servers: $bootstrap
   group.id: inbound-bench-$$
@@ -168,11 +167,11 @@ c=$(json "['records_per_s']" <"$tmp/connector.json")
 c50=$(json "['p50_us']" <"$tmp/connector.json")
 c99=$(json "['p99_us']" <"$tmp/connector.json")
 size=$(json "['avg_value_bytes']" <"$tmp/fill.json")
-python3 - "$a" "$a50" "$a99" "$c" "$c50" "$c99" "$records" "$size" "$partitions" "${THREADS:-1}" "$poll_ms" <<'PY'
+python3 - "$a" "$a50" "$a99" "$c" "$c50" "$c99" "$records" "$size" "$partitions" "${THREADS:-0}" "$poll_ms" <<'PY'
 import sys
 a, a50, a99, c, c50, c99, n, size, parts, threads, poll = (float(x) for x in sys.argv[1:])
 print(f"inbound benchmark: {int(n)} JSON records of about {size:.0f} bytes, 5 fields, {int(parts)} partitions, "
-      f"processing-threads {int(threads)}")
+      f"processing-threads {int(threads)}{' (one per CPU)' if threads == 0 else ''}")
 print(f"  connector  kafka-dev -> inbound -> aerospike-dev : {c:12,.0f} records/s  write p50 {c50:.0f} us  p99 {c99:.0f} us")
 print(f"  ceiling    client puts -> aerospike-dev          : {a:12,.0f} records/s  put   p50 {a50:.0f} us  p99 {a99:.0f} us")
 print(f"  ratio connector / ceiling                        : {c / a:.2f}")
