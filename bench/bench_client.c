@@ -5,12 +5,13 @@
  * put latency percentiles (issue -> callback).
  *
  *   bench_client [--seeds HOST:PORT[,...]] [--nodes N] [--records N]
- *                [--in-flight N] [--json]
+ *                [--in-flight N] [--set NAME] [--json]
  *
  * Without --seeds an in-process aerospike-dev with --nodes nodes (default
  * 1) runs on its own thread, so the client's loop has its thread to itself
  * as it would against a real cluster; with --seeds it writes to an
- * external one (`aerokafka aerospike-dev`).
+ * external one (`aerokafka aerospike-dev`). Records go to namespace test,
+ * set --set (default bench), keys "bench-<i>".
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -35,7 +36,7 @@ typedef struct bench {
     uint64_t start_us;
     uint64_t end_us;
     ak_histogram_t latency_us;
-    char value_text[40];
+    const char *set;
 } bench_t;
 
 typedef struct bench_put {
@@ -93,7 +94,7 @@ static void bench_issue(bench_t *b)
         ak_record_t rec;
         ak_record_init(&rec);
         rec.ns = (ak_str_t){"test", 4};
-        rec.set = (ak_str_t){"bench", 5};
+        rec.set = (ak_str_t){b->set, strlen(b->set)};
         rec.has_key = true;
         rec.key = ak_value_string(key);
         rec.bins = bins;
@@ -140,7 +141,7 @@ static void *bench_asd_main(void *arg)
 static void bench_usage(void)
 {
     fprintf(stderr, "usage: bench_client [--seeds HOST:PORT[,...]] [--nodes N] [--records N] [--in-flight N] "
-                    "[--json]\n");
+                    "[--set NAME] [--json]\n");
     exit(2);
 }
 
@@ -152,6 +153,7 @@ int main(int argc, char **argv)
     bench_t b = {0};
     b.records = 1000000;
     b.in_flight_max = 2048;
+    b.set = "bench";
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seeds") && i + 1 < argc)
             seeds = argv[++i];
@@ -161,6 +163,8 @@ int main(int argc, char **argv)
             b.records = strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--in-flight") && i + 1 < argc)
             b.in_flight_max = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--set") && i + 1 < argc)
+            b.set = argv[++i];
         else if (!strcmp(argv[i], "--json"))
             json = true;
         else

@@ -8,7 +8,7 @@ packages=(
   # toolchain
   build-essential cmake pkg-config clang llvm libclang-rt-14-dev git
   # libraries (see docs/ARCHITECTURE.md for which layer uses which)
-  libmsgpack-dev nettle-dev libssl-dev zlib1g-dev libyaml-dev libjansson-dev
+  libmsgpack-dev nettle-dev libssl-dev zlib1g-dev libyaml-dev libjansson-dev libyajl-dev
   librdkafka-dev libavro-dev libnghttp2-dev libcurl4-openssl-dev libhttp-parser-dev
   # tests
   libcmocka-dev kcat xxd openssl groff-base

@@ -25,4 +25,10 @@ uint64_t ak_inbound_avro_registry_requests(const ak_inbound_avro_t *avro);
 bool ak_inbound_copy_bytes(ak_arena_t *arena, ak_value_type_t type, const void *data, size_t len,
                            ak_value_t *out);
 
+/* The json decoder as jansson reads it: the reference the fast path of
+ * ak_inbound_decode (yajl) must agree with, exposed for the differential
+ * fuzz harness and tests. */
+ak_status_t ak_inbound_decode_json_reference(const uint8_t *data, size_t len, ak_arena_t *arena,
+                                             ak_value_t *out, ak_error_t *err);
+
 #endif

@@ -200,6 +200,82 @@ static void test_json_depth_is_bounded(void **state)
     decode_ok(AK_INBOUND_FORMAT_JSON, ok);
 }
 
+/* The json decoder reads ordinary documents with yajl and leaves every
+ * case where yajl and JSON (as jansson reads it) part ways to jansson: the
+ * user sees one decoder either way. */
+static void test_json_refuses_what_json_refuses(void **state)
+{
+    (void)state;
+    /* yajl takes form feed and vertical tab for whitespace */
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "{\f}", AK_ERR_MALFORMED, "json: ", NULL);
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "[1,\v2]", AK_ERR_MALFORMED, "json: ", NULL);
+    /* unpaired surrogate escapes (yajl would write '?') */
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "\"\\ud800\"", AK_ERR_MALFORMED, "invalid Unicode", NULL);
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "\"\\ud800\\u0041\"", AK_ERR_MALFORMED, "invalid Unicode", NULL);
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "\"\\udc00\"", AK_ERR_MALFORMED, "invalid Unicode", NULL);
+    /* UTF-8 that only looks like UTF-8: overlong, surrogate, above U+10FFFF */
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "\"\xc0\x80\"", AK_ERR_MALFORMED, "json: ", NULL);
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "\"\xed\xa0\x80\"", AK_ERR_MALFORMED, "json: ", NULL);
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "{\"\xf4\x90\x80\x80\": 1}", AK_ERR_MALFORMED, "json: ", NULL);
+    /* a NUL in a key; numbers out of range */
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "{\"a\\u0000\": 1}", AK_ERR_MALFORMED, "NUL byte", NULL);
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "[-9223372036854775809]", AK_ERR_MALFORMED, "too big negative",
+                        NULL);
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "{\"x\": 1e400}", AK_ERR_MALFORMED, "overflow", NULL);
+    /* duplicates after unescaping, and in an object too big to compare pairwise */
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "{\"a\": 1, \"\\u0061\": 2}", AK_ERR_MALFORMED, "duplicate",
+                        NULL);
+    char many[1024] = "{";
+    for (int i = 0; i < 40; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "\"k%d\": %d, ", i, i);
+    strcat(many, "\"k7\": 0}");
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, many, AK_ERR_MALFORMED, "duplicate", NULL);
+    /* an unterminated string after the value (yajl waits for its end) */
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "{\"a\": 1} \"abc", AK_ERR_MALFORMED, "json: ", NULL);
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, "0\"", AK_ERR_MALFORMED, "json: ", NULL);
+    /* a syntax error still wins over the depth limit, as jansson parses first */
+    char deep[100] = "";
+    for (int i = 0; i < 33; i++)
+        strcat(deep, "[");
+    expect_text_failure(AK_INBOUND_FORMAT_JSON, deep, AK_ERR_MALFORMED, "json: ", NULL);
+}
+
+static void test_json_keeps_what_json_keeps(void **state)
+{
+    (void)state;
+    ak_value_t v = decode_ok(AK_INBOUND_FORMAT_JSON,
+                             "{\"caf\xc3\xa9\": \"\xf0\x9f\x98\x80\", \"pair\": \"\\ud83d\\ude00\", "
+                             "\"tiny\": 1e-400, \"z\": -0, \"esc\": \"\\\"\\\\\\/\\b\\f\\n\\r\\t\", "
+                             "\"del\": \"a\x7f\", \"e\": {}, \"l\": []}");
+    assert_int_equal(v.u.map.count, 8);
+    assert_str(map_get(&v, "caf\xc3\xa9"), "\xf0\x9f\x98\x80");
+    assert_str(map_get(&v, "pair"), "\xf0\x9f\x98\x80");
+    assert_int_equal(map_get(&v, "tiny")->type, AK_VALUE_DOUBLE); /* underflow is no error */
+    assert_int_equal(map_get(&v, "z")->type, AK_VALUE_INT);
+    assert_str(map_get(&v, "esc"), "\"\\/\b\f\n\r\t");
+    assert_str(map_get(&v, "del"), "a\x7f");
+    assert_int_equal(map_get(&v, "e")->type, AK_VALUE_MAP);
+    assert_int_equal(map_get(&v, "e")->u.map.count, 0);
+    assert_int_equal(map_get(&v, "l")->u.list.count, 0);
+    /* 40 keys (checked for duplicates by sorting) stay in document order */
+    char many[1024] = "{";
+    for (int i = 0; i < 40; i++)
+        snprintf(many + strlen(many), sizeof many - strlen(many), "%s\"k%d\": [%d]", i ? ", " : "", i, i);
+    strcat(many, "}");
+    v = decode_ok(AK_INBOUND_FORMAT_JSON, many);
+    assert_int_equal(v.u.map.count, 40);
+    assert_str(&v.u.map.entries[2 * 39], "k39");
+    assert_int_equal(v.u.map.entries[2 * 39 + 1].u.list.items[0].u.integer, 39);
+    /* a list longer than the decoder's first value stack */
+    char list[1024] = "[";
+    for (int i = 0; i < 150; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", i ? "," : "", i);
+    strcat(list, "]");
+    v = decode_ok(AK_INBOUND_FORMAT_JSON, list);
+    assert_int_equal(v.u.list.count, 150);
+    assert_int_equal(v.u.list.items[149].u.integer, 149);
+}
+
 /* ---------------------------------------------------------- connect-json */
 
 static const char *connect_doc =
@@ -717,6 +793,8 @@ int main(void)
         cmocka_unit_test(test_json_values_outlive_the_input),
         cmocka_unit_test(test_json_errors_name_the_position),
         cmocka_unit_test(test_json_depth_is_bounded),
+        cmocka_unit_test(test_json_refuses_what_json_refuses),
+        cmocka_unit_test(test_json_keeps_what_json_keeps),
         cmocka_unit_test(test_connect_json_uses_the_schema_types),
         cmocka_unit_test(test_connect_json_null_schema_is_schemaless),
         cmocka_unit_test(test_connect_json_errors_name_the_field),
