@@ -4,8 +4,11 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/ak_cli.h"
 #include "common/ak_log.h"
@@ -15,6 +18,34 @@
 #include "net/ak_signal.h"
 
 #define AK_INBOUND_DRAIN_MS 10000
+/* Leaving the group and the last commit need Kafka: with its brokers gone
+ * librdkafka would wait for them without end. */
+#define AK_INBOUND_CLOSE_DEADLINE_S 15
+
+static void ak_inbound_close_deadline(int sig)
+{
+    (void)sig;
+    static const char msg[] = "aerokafka inbound: Kafka did not answer the final commit and group leave "
+                              "in time; exiting (records not committed are read again at the next start)\n";
+    ssize_t n = write(STDERR_FILENO, msg, sizeof msg - 1);
+    (void)n;
+    _exit(1);
+}
+
+/* From here on a second SIGINT/SIGTERM ends the process at once, and a
+ * stuck close cannot hold it forever. */
+static void ak_inbound_arm_close_deadline(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    signal(SIGALRM, ak_inbound_close_deadline);
+    alarm(AK_INBOUND_CLOSE_DEADLINE_S);
+}
 
 static void ak_inbound_usage(FILE *out)
 {
@@ -140,6 +171,7 @@ int ak_cmd_inbound(int argc, char **argv)
             ak_loop_run(loop);
         }
         status = run.failed ? 1 : 0;
+        ak_inbound_arm_close_deadline();
         ak_inbound_free(ib);
         ak_log(AK_LOG_INFO, "inbound", "stopped");
     }
