@@ -724,7 +724,7 @@ ak_inbound_t *ak_inbound_new(ak_loop_t *loop, const ak_inbound_config_t *cfg, ak
     }
 
     size_t capacity = (size_t)cfg->max_queued_records + 1024; /* overshoot of one fetch */
-    ib->key_order = ak_key_order_new(capacity * 2, err);
+    ib->key_order = ak_key_order_new(capacity, err);
     if (!ib->key_order)
         goto fail;
 
