@@ -81,6 +81,7 @@ struct ak_inbound {
     atomic_bool wake_posted;
     ak_ib_item_t *order_head, *order_tail; /* consumption order, waiting for mapping */
 
+    ak_ib_item_t *write_wait_head, *write_wait_tail; /* gated, waiting for room in the client */
     ak_ib_item_t *free_items;
     ak_ib_item_t *all_items;
     size_t held;
