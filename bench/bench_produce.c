@@ -3,7 +3,8 @@
  * the payloads the connector would send for the same xdr-load records
  * (same seed, bins and value size), pre-formatted as flat-json before the
  * clock starts, with the connector's producer defaults (acks=all,
- * idempotence, linger.ms=2, batch.size=131072). Prints records/s.
+ * idempotence, linger.ms=2, batch.size=131072, partitioner=murmur2_random).
+ * Prints records/s.
  *
  *   bench_produce BOOTSTRAP TOPIC RECORDS BINS VALUE_SIZE
  */
@@ -100,7 +101,8 @@ int main(int argc, char **argv)
         rd_kafka_conf_set(conf, "acks", "all", errstr, sizeof errstr) ||
         rd_kafka_conf_set(conf, "enable.idempotence", "true", errstr, sizeof errstr) ||
         rd_kafka_conf_set(conf, "linger.ms", "2", errstr, sizeof errstr) ||
-        rd_kafka_conf_set(conf, "batch.size", "131072", errstr, sizeof errstr)) {
+        rd_kafka_conf_set(conf, "batch.size", "131072", errstr, sizeof errstr) ||
+        rd_kafka_conf_set(conf, "partitioner", "murmur2_random", errstr, sizeof errstr)) {
         fprintf(stderr, "bench_produce: %s\n", errstr);
         return 1;
     }

@@ -144,6 +144,10 @@ ak_producer_t *ak_producer_new(ak_loop_t *loop, const ak_producer_prop_t *props,
          * still batch hundreds of records per request. */
         {"linger.ms", "2", NULL},
         {"batch.size", "131072", NULL},
+        /* The Java producer's default partitioner (murmur2 of the key), so a
+         * key lands in the same partition as with Aerospike's Java
+         * connector; librdkafka's own default hashes with CRC32. */
+        {"partitioner", "murmur2_random", NULL},
     };
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         if (!ak_producer_user_set(props, n_props, defaults[i].name))

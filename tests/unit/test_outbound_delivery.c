@@ -404,6 +404,34 @@ typedef struct akt_topic_content {
     int warmups;
 } akt_topic_content_t;
 
+/* Kafka's Java Utils.murmur2 (seed 0x9747b28c), written out from its
+ * definition: the Java producer's default partitioner takes
+ * (murmur2(key) & 0x7fffffff) % partitions. */
+static uint32_t akt_java_murmur2(const uint8_t *data, size_t len)
+{
+    const uint32_t m = 0x5bd1e995;
+    uint32_t h = 0x9747b28c ^ (uint32_t)len;
+    size_t i = 0;
+    for (; i + 4 <= len; i += 4) {
+        uint32_t k = (uint32_t)data[i] | (uint32_t)data[i + 1] << 8 | (uint32_t)data[i + 2] << 16 |
+                     (uint32_t)data[i + 3] << 24;
+        k *= m;
+        k ^= k >> 24;
+        k *= m;
+        h *= m;
+        h ^= k;
+    }
+    switch (len - i) {
+    case 3: h ^= (uint32_t)data[i + 2] << 16; /* fall through */
+    case 2: h ^= (uint32_t)data[i + 1] << 8; /* fall through */
+    case 1: h ^= data[i]; h *= m;
+    }
+    h ^= h >> 13;
+    h *= m;
+    h ^= h >> 15;
+    return h;
+}
+
 /* Checks one flat-json message: the Kafka key is the record's digest, the
  * metadata names it, and the bins are those akt_append_record wrote.
  * Returns the record id, or -1 (with a message) when it is not ours. */
@@ -432,6 +460,8 @@ static int akt_check_message(const rd_kafka_message_t *msg)
     uint8_t digest[AK_DIGEST_SIZE];
     akt_digest_of(id, digest);
     akt_assert_bytes_equal(msg->key, msg->key_len, digest, sizeof digest);
+    /* the partition Aerospike's Java connector (a Java producer) would pick */
+    assert_int_equal(msg->partition, (int)((akt_java_murmur2(digest, sizeof digest) & 0x7fffffff) % AKT_PARTITIONS));
     json_decref(root);
     return id;
 }
