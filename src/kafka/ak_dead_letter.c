@@ -164,6 +164,9 @@ ak_dead_letter_t *ak_dead_letter_new(ak_loop_t *loop, const ak_dead_letter_optio
         {"acks", "all"},
         {"enable.idempotence", "true"},
         {"linger.ms", "5"},
+        /* Kafka Connect's dead-letter producer is a Java producer: the same
+         * key lands in the same partition */
+        {"partitioner", "murmur2_random"},
     };
     for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
         if (!ak_dead_letter_user_set(opts, defaults[i][0], consumer_only))
