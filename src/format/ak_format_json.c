@@ -475,8 +475,10 @@ static inline void geo_emit_char(geo_reader_t *r, char c)
         ak_json_char(r->out, c);
 }
 
-static void geo_skip_ws(geo_reader_t *r)
+static inline void geo_skip_ws(geo_reader_t *r)
 {
+    if (r->p == r->end || *r->p > ' ')
+        return; /* compact text: nothing to skip, the usual case */
     const uint8_t *start = r->p;
     while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
         r->p++;
