@@ -23,7 +23,7 @@ void ak_buf_clear(ak_buf_t *buf)
     buf->failed = false;
 }
 
-bool ak_buf_reserve(ak_buf_t *buf, size_t extra)
+bool ak_buf_reserve_slow(ak_buf_t *buf, size_t extra)
 {
     if (buf->failed)
         return false;

@@ -23,8 +23,16 @@ void ak_buf_init(ak_buf_t *buf);
 void ak_buf_free(ak_buf_t *buf);
 /* Empties the buffer, keeping its memory. */
 void ak_buf_clear(ak_buf_t *buf);
+/* Growth path of ak_buf_reserve. */
+bool ak_buf_reserve_slow(ak_buf_t *buf, size_t extra);
 /* Ensures room for extra more bytes; false (and failed set) if impossible. */
-bool ak_buf_reserve(ak_buf_t *buf, size_t extra);
+static inline bool ak_buf_reserve(ak_buf_t *buf, size_t extra)
+{
+    /* the hot case inline: room already there */
+    if (extra <= buf->cap - buf->len && !buf->failed)
+        return true;
+    return ak_buf_reserve_slow(buf, extra);
+}
 /* Out-of-line growth path of the appends below. */
 void ak_buf_append_slow(ak_buf_t *buf, const void *data, size_t len);
 
