@@ -219,21 +219,19 @@ static rd_kafka_topic_t *ak_producer_topic(ak_producer_t *prod, const char *topi
 }
 
 int ak_producer_send(ak_producer_t *prod, const char *topic, const void *key, size_t key_len,
-                     const void *value, size_t value_len, bool copy_value, int64_t timestamp_ms,
-                     void *msg_opaque)
+                     const void *value, size_t value_len, int64_t timestamp_ms, void *msg_opaque)
 {
-    int flags = copy_value ? RD_KAFKA_MSG_F_COPY : 0;
     rd_kafka_topic_t *rkt = ak_producer_topic(prod, topic);
     rd_kafka_resp_err_t rc;
     if (rkt)
         rc = rd_kafka_producev(prod->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_KEY((void *)key, key_len),
                                RD_KAFKA_V_VALUE((void *)value, value_len),
-                               RD_KAFKA_V_MSGFLAGS(flags), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
                                RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
     else
         rc = rd_kafka_producev(prod->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)key, key_len),
                                RD_KAFKA_V_VALUE((void *)value, value_len),
-                               RD_KAFKA_V_MSGFLAGS(flags), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
+                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
                                RD_KAFKA_V_OPAQUE(msg_opaque), RD_KAFKA_V_END);
     if (rc == RD_KAFKA_RESP_ERR_NO_ERROR)
         prod->in_flight++;

@@ -36,16 +36,13 @@ typedef void (*ak_producer_report_fn)(void *ctx, void *msg_opaque, int err, cons
 ak_producer_t *ak_producer_new(ak_loop_t *loop, const ak_producer_prop_t *props, size_t n_props,
                                ak_producer_report_fn report, void *ctx, ak_error_t *err);
 
-/* Queues one message. The key is always copied; the value is copied when
- * copy_value, otherwise librdkafka points at it and the caller keeps it
- * unchanged until the message's report. timestamp_ms is its CreateTime in
- * Unix milliseconds (0: librdkafka reads the clock). On success its report
+/* Queues one message (copied). timestamp_ms is its CreateTime in Unix
+ * milliseconds (0: librdkafka reads the clock). On success its report
  * arrives later on the loop. On failure (unknown topic name, local queue
  * full) returns the librdkafka error code (non-zero) and no report will
  * come. */
 int ak_producer_send(ak_producer_t *prod, const char *topic, const void *key, size_t key_len,
-                     const void *value, size_t value_len, bool copy_value, int64_t timestamp_ms,
-                     void *msg_opaque);
+                     const void *value, size_t value_len, int64_t timestamp_ms, void *msg_opaque);
 
 /* Serves delivery reports for up to timeout_ms (for shutdown, when the
  * loop no longer runs). */

@@ -121,9 +121,9 @@ bool ak_ob_process(ak_outbound_t *ob, ak_ob_request_t *req, const uint8_t *msg_b
     }
     ak_formatter_t *fmt = policy->format_index < ob->n_formatters ? ob->formatters[policy->format_index] : NULL;
     ak_format_input_t in = {&shaped, (const char *)ob->topic.data, ak_ob_exp(&shaped, now_ms)};
-    ak_buf_clear(&req->payload);
+    ak_buf_clear(&ob->value);
     ak_buf_clear(&ob->key);
-    ak_status_t fs = fmt ? ak_format_record(fmt, &in, &req->payload, &ob->key, &err)
+    ak_status_t fs = fmt ? ak_format_record(fmt, &in, &ob->value, &ob->key, &err)
                          : ak_error_set(&err, AK_ERR_INVALID_ARG, "no formatter %zu", policy->format_index);
     if (fs != AK_OK) {
         st->requests_error++;
@@ -140,7 +140,7 @@ bool ak_ob_process(ak_outbound_t *ob, ak_ob_request_t *req, const uint8_t *msg_b
         return false;
     }
     int rc = ak_producer_send(ob->producer, (const char *)ob->topic.data, ob->key.data, ob->key.len,
-                              req->payload.data, req->payload.len, false, (int64_t)now_ms, req);
+                              ob->value.data, ob->value.len, (int64_t)now_ms, req);
     if (rc != 0) {
         st->requests_error++;
         st->kafka_errors++;
@@ -272,6 +272,7 @@ ak_outbound_t *ak_outbound_new_worker(ak_loop_t *loop, const ak_outbound_config_
     pthread_mutex_init(&ob->published_lock, NULL);
     ak_arena_init(&ob->arena, 65536);
     ak_buf_init(&ob->topic);
+    ak_buf_init(&ob->value);
     ak_buf_init(&ob->key);
     ak_histogram_init(&ob->stats.ack_latency_us);
     ak_ob_settings_t settings;
@@ -392,6 +393,7 @@ void ak_outbound_free(ak_outbound_t *ob, int timeout_ms)
     free(ob->formatters);
     ak_arena_destroy(&ob->arena);
     ak_buf_free(&ob->topic);
+    ak_buf_free(&ob->value);
     ak_buf_free(&ob->key);
     free(ob->siblings);
     pthread_mutex_destroy(&ob->published_lock);

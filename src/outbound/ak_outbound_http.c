@@ -33,7 +33,6 @@ static void ak_ob_http_answer(ak_outbound_t *ob, ak_ob_request_t *req, int code)
 {
     (void)ob;
     ak_ob_http_req_t *hr = (ak_ob_http_req_t *)req;
-    ak_buf_free(&hr->req.payload);
     int status = ak_ob_http_status(code);
     ak_http_respond(hr->http, status, "text/plain", status == 200 ? "ok" : "error", status == 200 ? 2 : 5);
     free(hr);

@@ -29,10 +29,6 @@ typedef void (*ak_ob_answer_fn)(ak_outbound_t *ob, ak_ob_request_t *req, int cod
 struct ak_ob_request {
     ak_ob_answer_fn answer;
     uint64_t start_us;
-    /* The Kafka value, formatted here and handed to librdkafka without a
-     * copy: it must live until the record's delivery report, which is
-     * when the request is answered. Reused by the next request of a slot. */
-    ak_buf_t payload;
 };
 
 typedef struct ak_ob_listen {
@@ -92,7 +88,7 @@ struct ak_outbound {
     ak_outbound_stats_t stats;
     /* scratch for the pipeline (loop thread only) */
     ak_arena_t arena;
-    ak_buf_t topic, key;
+    ak_buf_t topic, value, key;
     uint64_t wall_ms, wall_stamp_us; /* wall clock cached per loop iteration */
     /* TCP receiver */
     ak_ob_listener_t listeners[AK_OB_MAX_LISTENERS];

@@ -57,8 +57,6 @@ static void ak_ob_conn_free(ak_loop_t *loop, void *arg)
     ak_ob_conn_t *conn = arg;
     ak_buf_free(&conn->in);
     ak_buf_free(&conn->out);
-    for (size_t i = 0; i < AK_OB_SLOTS; i++)
-        ak_buf_free(&conn->slots[i].req.payload);
     free(conn);
 }
 
