@@ -475,6 +475,12 @@ static inline void geo_emit_char(geo_reader_t *r, char c)
         ak_json_char(r->out, c);
 }
 
+/* 1 for the bytes a JSON number is made of (as the scan below accepts them). */
+static const uint8_t geo_number_char[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1, ['+'] = 1, ['-'] = 1, ['.'] = 1, ['e'] = 1, ['E'] = 1,
+};
+
 static inline void geo_skip_ws(geo_reader_t *r)
 {
     if (r->p == r->end || *r->p > ' ')
@@ -489,6 +495,10 @@ static bool geo_string(geo_reader_t *r)
 {
     const uint8_t *start = r->p++;
     while (r->p < r->end && *r->p != '"') {
+        if (json_plain[*r->p]) {
+            r->p++; /* the usual byte: nothing to check */
+            continue;
+        }
         if (*r->p < 0x20)
             return false;
         if (*r->p == '\\') {
@@ -555,12 +565,8 @@ static bool geo_value(geo_reader_t *r, int depth)
     }
     const uint8_t *start = r->p;
     if (c == '-' || (c >= '0' && c <= '9')) {
-        while (r->p < r->end) {
-            uint8_t d = *r->p;
-            if (!((d >= '0' && d <= '9') || d == '+' || d == '-' || d == '.' || d == 'e' || d == 'E'))
-                break;
+        while (r->p < r->end && geo_number_char[*r->p])
             r->p++;
-        }
     } else {
         static const char *const literals[] = {"true", "false", "null"};
         size_t k = 0;
