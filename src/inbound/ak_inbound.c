@@ -300,7 +300,7 @@ static void ak_ib_on_written(const ak_client_result_t *result, void *arg)
     if (ib->closing)
         return; /* the client is being freed: nothing is acknowledged now */
     ak_ib_pump_writes(ib);
-    uint64_t now = ak_loop_now_us(ib->loop);
+    uint64_t now = ak_clock_us();
     ak_histogram_record(&ib->stats.write_latency_us, now > item->issued_us ? now - item->issued_us : 0);
     bool is_delete = item->rec.op != AK_RECORD_WRITE;
     if (result->result_code == AK_RESULT_OK ||
@@ -344,7 +344,7 @@ static void ak_ib_issue_now(ak_inbound_t *ib, ak_ib_item_t *item)
     policy.socket_timeout_ms = (uint32_t)op->socket_timeout_ms;
     policy.send_key = op->send_key;
     ak_error_t err;
-    item->issued_us = ak_loop_now_us(ib->loop);
+    item->issued_us = ak_clock_us();
     if (ak_client_put(ib->client, &item->rec, &policy, ak_ib_on_written, item, &err) != AK_OK) {
         char message[900];
         snprintf(message, sizeof message, "topic %s, partition %d, offset %lld: %s", item->msg->topic,
