@@ -151,6 +151,8 @@ bool ak_asd_ns_insert(ak_asd_namespace_t *ns, ak_asd_record_t *rec)
     rec->next = ns->buckets[i];
     ns->buckets[i] = rec;
     ns->n_records++;
+    if (rec->void_time && (ns->next_expiry == 0 || rec->void_time < ns->next_expiry))
+        ns->next_expiry = rec->void_time;
     return true;
 }
 
@@ -173,6 +175,9 @@ bool ak_asd_ns_remove(ak_asd_namespace_t *ns, const uint8_t digest[AK_DIGEST_SIZ
 size_t ak_asd_ns_expire(ak_asd_namespace_t *ns, uint32_t now_void_time)
 {
     size_t expired = 0;
+    if (ns->next_expiry == 0 || now_void_time < ns->next_expiry)
+        return 0;
+    uint32_t next = 0;
     for (size_t b = 0; b < ns->n_buckets; b++) {
         ak_asd_record_t **link = &ns->buckets[b];
         while (*link) {
@@ -185,10 +190,13 @@ size_t ak_asd_ns_expire(ak_asd_namespace_t *ns, uint32_t now_void_time)
                 ns->n_records--;
                 expired++;
             } else {
+                if (rec->void_time && (next == 0 || rec->void_time < next))
+                    next = rec->void_time;
                 link = &rec->next;
             }
         }
     }
+    ns->next_expiry = next;
     return expired;
 }
 

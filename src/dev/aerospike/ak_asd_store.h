@@ -56,6 +56,11 @@ struct ak_asd_namespace {
     ak_asd_record_t **buckets;
     size_t n_buckets;
     size_t n_records;
+    /* No record expires before this void time (0: none expires), so the
+     * periodic expiry pass skips namespaces with nothing due instead of
+     * walking every record each second (which stalled every request while
+     * a million records were walked). */
+    uint32_t next_expiry;
     ak_asd_expire_fn on_expire; /* optional */
     void *expire_ctx;
 };
