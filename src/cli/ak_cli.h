@@ -9,7 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <stdbool.h>
+
 #include "common/ak_buf.h"
+#include "common/ak_log.h"
 
 int ak_cmd_wire(int argc, char **argv);
 int ak_cmd_selfcheck(int argc, char **argv);
@@ -26,6 +29,15 @@ int ak_cmd_demo(int argc, char **argv);
 /* Parses hex digits (whitespace ignored) into out. Returns 0, or -1 with a
  * message in errbuf naming the bad character's position. */
 int ak_cli_parse_hex(const char *hex, ak_buf_t *out, char *errbuf, size_t errlen);
+
+/* The connectors' `logging` section: a note for each Java logger name
+ * (aerokafka keeps one log), and applying the root level, the file, its
+ * console copy and rotation. apply returns 0, or -1 after printing why the
+ * file cannot be opened. */
+void ak_cli_logging_notes(const char *cmd, const char *cfg_path, const ak_log_level_setting_t *levels,
+                          size_t n_levels);
+int ak_cli_logging_apply(const char *cmd, const char *cfg_path, const ak_log_level_setting_t *levels,
+                         size_t n_levels, const char *file, bool console, int64_t max_history);
 
 /* Decodes every frame in data and prints one JSON line per message to
  * stdout; errors go to stderr. Returns the number of frames that failed. */

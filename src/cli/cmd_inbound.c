@@ -2,7 +2,6 @@
  * aerokafka inbound: the inbound connector (Kafka -> Aerospike), configured
  * with Aerospike's aerospike-kafka-inbound.yml.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -60,23 +59,6 @@ static void ak_inbound_usage(FILE *out)
             "  -h, --help      this text\n");
 }
 
-static int ak_inbound_setup_logging(const ak_inbound_config_t *cfg)
-{
-    const ak_inbound_logging_t *lg = &cfg->logging;
-    for (size_t i = 0; i < lg->n_levels; i++)
-        if (strcmp(lg->levels[i].logger, "root") == 0)
-            ak_log_set_level(lg->levels[i].level);
-    if (lg->file && *lg->file) {
-        if (!ak_log_open_file(lg->file)) {
-            fprintf(stderr, "aerokafka inbound: %s: logging.file '%s': %s\n", cfg->path, lg->file, strerror(errno));
-            return -1;
-        }
-        ak_log_set_console(lg->enable_console_logging);
-        ak_log_set_max_history((int)lg->max_history);
-    }
-    return 0;
-}
-
 typedef struct ak_inbound_run {
     ak_loop_t *loop;
     bool stopped;
@@ -125,11 +107,7 @@ int ak_cmd_inbound(int argc, char **argv)
     }
     for (size_t i = 0; i < cfg->notes.n; i++)
         fprintf(stderr, "aerokafka inbound: note: %s\n", cfg->notes.items[i]);
-    for (size_t i = 0; i < cfg->logging.n_levels; i++)
-        if (strcmp(cfg->logging.levels[i].logger, "root") != 0)
-            fprintf(stderr, "aerokafka inbound: note: %s: logging.levels.%s has no effect: aerokafka keeps "
-                            "one log, whose level is logging.levels.root\n",
-                    cfg->path, cfg->logging.levels[i].logger);
+    ak_cli_logging_notes("inbound", cfg->path, cfg->logging.levels, cfg->logging.n_levels);
     ak_loop_t *loop = ak_loop_new(&err);
     if (!loop) {
         fprintf(stderr, "aerokafka inbound: %s\n", err.message);
@@ -149,7 +127,9 @@ int ak_cmd_inbound(int argc, char **argv)
         ak_inbound_config_free(cfg);
         return status;
     }
-    if (ak_inbound_setup_logging(cfg) != 0) {
+    const ak_inbound_logging_t *lg = &cfg->logging;
+    if (ak_cli_logging_apply("inbound", cfg->path, lg->levels, lg->n_levels, lg->file, lg->enable_console_logging,
+                             lg->max_history) != 0) {
         ak_loop_free(loop);
         ak_inbound_config_free(cfg);
         return 1;

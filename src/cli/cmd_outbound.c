@@ -2,7 +2,6 @@
  * aerokafka outbound: the outbound connector (Aerospike XDR -> Kafka),
  * configured with Aerospike's aerospike-kafka-outbound.yml.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -66,25 +65,6 @@ static void ak_outbound_usage(FILE *out)
             "  -h, --help      this text\n");
 }
 
-/* Applies the logging section: file, console copy, root level. */
-static int ak_outbound_setup_logging(const ak_outbound_config_t *cfg)
-{
-    const ak_outbound_logging_config_t *lg = &cfg->logging;
-    for (size_t i = 0; i < lg->n_levels; i++)
-        if (strcmp(lg->levels[i].logger, "root") == 0)
-            ak_log_set_level(lg->levels[i].level);
-    if (lg->file && *lg->file) {
-        if (!ak_log_open_file(lg->file)) {
-            fprintf(stderr, "aerokafka outbound: %s: logging.file '%s': %s\n", cfg->path, lg->file,
-                    strerror(errno));
-            return -1;
-        }
-        ak_log_set_console(lg->enable_console_logging);
-        ak_log_set_max_history((int)lg->max_history);
-    }
-    return 0;
-}
-
 int ak_cmd_outbound(int argc, char **argv)
 {
     static const struct option options[] = {
@@ -117,13 +97,7 @@ int ak_cmd_outbound(int argc, char **argv)
     }
     for (size_t i = 0; i < cfg->notes.n; i++)
         fprintf(stderr, "aerokafka outbound: note: %s\n", cfg->notes.items[i]);
-    /* Java logger names are accepted so existing files keep working, but
-     * aerokafka keeps one log: say so rather than ignore them silently. */
-    for (size_t i = 0; i < cfg->logging.n_levels; i++)
-        if (strcmp(cfg->logging.levels[i].logger, "root") != 0)
-            fprintf(stderr, "aerokafka outbound: note: %s: logging.levels.%s has no effect: aerokafka keeps "
-                            "one log, whose level is logging.levels.root\n",
-                    cfg->path, cfg->logging.levels[i].logger);
+    ak_cli_logging_notes("outbound", cfg->path, cfg->logging.levels, cfg->logging.n_levels);
 
     ak_loop_t *loop = ak_loop_new(&err);
     if (!loop) {
@@ -145,7 +119,9 @@ int ak_cmd_outbound(int argc, char **argv)
         ak_outbound_config_free(cfg);
         return status;
     }
-    if (ak_outbound_setup_logging(cfg) != 0) {
+    const ak_outbound_logging_config_t *lg = &cfg->logging;
+    if (ak_cli_logging_apply("outbound", cfg->path, lg->levels, lg->n_levels, lg->file, lg->enable_console_logging,
+                             lg->max_history) != 0) {
         ak_loop_free(loop);
         ak_outbound_config_free(cfg);
         return 1;

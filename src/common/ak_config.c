@@ -718,3 +718,20 @@ void ak_config_render_markdown(const ak_config_table_t *t, const char *path, ak_
         }
     }
 }
+
+char *ak_config_dir_of(const char *path)
+{
+    size_t len = strlen(path);
+    char *dir = malloc(len + 2);
+    if (!dir)
+        return NULL;
+    memcpy(dir, path, len + 1);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        slash[1] = '\0'; /* "/x.yml": the root directory */
+    else
+        *slash = '\0';
+    return dir;
+}

@@ -182,6 +182,11 @@ bool ak_config_strings_push(ak_config_strings_t *list, const char *s);
 bool ak_config_strings_contains(const ak_config_strings_t *list, const char *s, size_t len);
 void ak_config_pairs_free(ak_config_pairs_t *pairs);
 
+/* The directory of a configuration file, against which the paths it names
+ * resolve: "." for a bare name, "/" for a file at the root. malloc'd; NULL
+ * when out of memory. */
+char *ak_config_dir_of(const char *path);
+
 /* The type as the docs name it ("integer 1..65535, or a list of them"). */
 void ak_config_describe_type(const ak_config_key_t *key, char *out, size_t out_size);
 

@@ -20,6 +20,12 @@ typedef enum ak_log_level {
     AK_LOG_OFF,
 } ak_log_level_t;
 
+/* One `logging.levels` entry of a connector's file. */
+typedef struct ak_log_level_setting {
+    char *logger;          /* "root", "com.aerospike.connect", ... */
+    ak_log_level_t level;
+} ak_log_level_setting_t;
+
 /* "trace", "debug", "info", "warn" (or "warning"), "error", "off". */
 bool ak_log_level_parse(const char *name, ak_log_level_t *out);
 const char *ak_log_level_name(ak_log_level_t level);

@@ -185,10 +185,7 @@ typedef struct ak_inbound_manage {
     int64_t port;
 } ak_inbound_manage_t;
 
-typedef struct ak_inbound_log_level {
-    char *logger;
-    ak_log_level_t level;
-} ak_inbound_log_level_t;
+typedef ak_log_level_setting_t ak_inbound_log_level_t;
 
 typedef struct ak_inbound_logging {
     char *file;                    /* NULL: no log file */

@@ -1339,19 +1339,12 @@ ak_outbound_config_t *ak_outbound_config_load(const char *path, ak_error_t *err)
     ak_yaml_doc_t *doc = ak_yaml_load_file(path, err);
     if (!doc)
         return NULL;
-    char *dir = strdup(path);
+    char *dir = ak_config_dir_of(path);
     if (!dir) {
         ak_yaml_free(doc);
         ak_error_set(err, AK_ERR_NOMEM, "%s: out of memory", path);
         return NULL;
     }
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == dir)
-        slash[1] = '\0'; /* "/x.yml": the root directory */
-    else
-        *slash = '\0';
     ak_outbound_config_t *cfg = ak_ob_load_doc(doc, path, dir, err);
     free(dir);
     ak_yaml_free(doc);

@@ -75,11 +75,6 @@ typedef struct ak_outbound_service_config {
     bool has_port;                     /* `port` was written */
 } ak_outbound_service_config_t;
 
-typedef struct ak_log_level_setting {
-    char *logger;          /* "root", "com.aerospike.connect", ... */
-    ak_log_level_t level;
-} ak_log_level_setting_t;
-
 typedef struct ak_outbound_logging_config {
     char *file;                    /* NULL: no log file */
     bool enable_console_logging;   /* default false */
