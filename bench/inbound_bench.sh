@@ -3,7 +3,8 @@
 # inbound -> aerospike-dev, beside its ceiling measured in the same run on
 # the same machine: the same writes (5 bins, about 200 bytes, distinct string
 # keys) issued directly through the Aerospike client as fast as it goes
-# (bench_client) into the same aerospike-dev. Prints both and their ratio.
+# (bench_client), each side into an aerospike-dev node of its own, started
+# empty. Prints both and their ratio.
 #
 # The topic is filled before anything is timed (bench_fill). The connector
 # then starts with a new consumer group; its clock runs from the last
@@ -68,17 +69,30 @@ pids+=($!)
 bootstrap=$(first_line "$tmp/kafka.out" BOOTSTRAP)
 "$dir/bench_fill" "$bootstrap" bench "$records" >"$tmp/fill.json"
 
-"$ak" aerospike-dev --port 0 >"$tmp/asd.out" 2>"$tmp/asd.err" &
-pids+=($!)
-seeds=$(first_line "$tmp/asd.out" AEROSPIKE)
-asd_host=${seeds%%:*}
-asd_port=${seeds##*:}
+# Each side writes into a node of its own, started empty: a node already
+# holding the other side's million records answers more slowly (longer hash
+# chains, a table that doubles mid-run), which would favour whichever ran
+# first.
+start_node() { # name -> sets seeds, asd_host, asd_port
+  "$ak" aerospike-dev --port 0 >"$tmp/$1.out" 2>"$tmp/$1.err" &
+  pids+=($!)
+  seeds=$(first_line "$tmp/$1.out" AEROSPIKE)
+  asd_host=${seeds%%:*}
+  asd_port=${seeds##*:}
+}
 
-# the ceiling: the client alone, into its own set
-"$dir/bench_client" --seeds "$seeds" --records "$records" --in-flight "${IN_FLIGHT:-2048}" --set ceiling --json \
+# the ceiling: the client alone
+start_node asd-ceiling
+ceiling_node=$!
+"$dir/bench_client" --seeds "$seeds" --records "$records" --in-flight "${IN_FLIGHT:-2048}" --set inbound --json \
   >"$tmp/ceiling.json"
+kill "$ceiling_node"
+wait "$ceiling_node" 2>/dev/null || true
+unset 'pids[${#pids[@]}-1]'
 
-# the connector, into set "inbound"
+# the connector, into a fresh node
+start_node asd-connector
+
 manage=$(free_port)
 cat >"$tmp/inbound.yml" <<YML
 max-queued-records: ${MAX_QUEUED:-32768}

@@ -34,6 +34,7 @@ typedef struct ak_ib_item {
     uint64_t first_failure_ms;
     uint64_t retry_timer;
     uint64_t issued_us;
+    bool ahead;                    /* counted in ib->ahead (handed to mapping, not yet written) */
     atomic_bool mapped_flag;       /* set by the processing thread that mapped it */
     struct ak_ib_item *next;       /* free list / work queue */
     struct ak_ib_item *order_next; /* consumption order, while being mapped */
@@ -80,6 +81,9 @@ struct ak_inbound {
     bool locks_ready;
     atomic_bool wake_posted;
     ak_ib_item_t *order_head, *order_tail; /* consumption order, waiting for mapping */
+    ak_ib_item_t *to_map_head, *to_map_tail; /* consumed, not yet handed to the processing threads */
+    size_t ahead;                  /* handed to mapping and not yet to the client (or finished) */
+    bool feed_scheduled;
 
     ak_ib_item_t *write_wait_head, *write_wait_tail; /* gated, waiting for room in the client */
     ak_ib_item_t *free_items;

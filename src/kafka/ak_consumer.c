@@ -408,6 +408,13 @@ static void ak_consumer_handle(ak_consumer_t *cons, rd_kafka_message_t *rkm)
     ak_consumer_hand_out(cons, entry);
 }
 
+/* Paused for a short while: polling stops, librdkafka's partitions stay
+ * fetching (see ak_consumer_drain). */
+static bool ak_consumer_soft_paused(const ak_consumer_t *cons)
+{
+    return cons->paused && !cons->fetch_paused && !cons->stopped && !cons->closing;
+}
+
 /* Serves everything queued: messages, rebalances, commit results, errors.
  * Never blocks. */
 static void ak_consumer_drain(ak_consumer_t *cons)
@@ -421,11 +428,13 @@ static void ak_consumer_drain(ak_consumer_t *cons)
      * under the quick pause/resume cycles of a busy connector that starves
      * partitions. Only a long pause (see ak_consumer_pause) pauses them, so
      * that polling can go on for rebalances and max.poll.interval.ms. */
-    if (cons->paused && !cons->fetch_paused && !cons->stopped && !cons->closing)
+    if (ak_consumer_soft_paused(cons))
         return;
     cons->draining = true;
     rd_kafka_message_t *rkm;
-    while (!cons->closing && (rkm = rd_kafka_consumer_poll(cons->rk, 0)) != NULL)
+    /* A pause taken by a message handed out here stops the polling too
+     * (ak_consumer_resume drains again). */
+    while (!cons->closing && !ak_consumer_soft_paused(cons) && (rkm = rd_kafka_consumer_poll(cons->rk, 0)) != NULL)
         ak_consumer_handle(cons, rkm);
     cons->draining = false;
 }
