@@ -347,6 +347,75 @@ static const yajl_callbacks json_fast_callbacks = {
     .yajl_end_array = json_fast_end,
 };
 
+/* yajl's own allocations (its handle, lexer, buffers: about six per
+ * document) come from a buffer on the caller's stack, so a document costs
+ * no malloc/free pair at all; anything that does not fit goes to the heap.
+ * Each block is preceded by its size, the heap bit marking heap blocks. */
+#define AK_JSON_SCRATCH_SIZE 4096
+#define AK_JSON_SCRATCH_HEAP ((size_t)1 << (sizeof(size_t) * 8 - 1))
+#define AK_JSON_SCRATCH_ALIGN 16
+
+typedef struct json_scratch {
+    _Alignas(AK_JSON_SCRATCH_ALIGN) unsigned char bytes[AK_JSON_SCRATCH_SIZE];
+    size_t used;
+} json_scratch_t;
+
+static size_t *json_scratch_header(void *ptr)
+{
+    return (size_t *)((unsigned char *)ptr - AK_JSON_SCRATCH_ALIGN);
+}
+
+static void *json_scratch_malloc(void *ctx, size_t size)
+{
+    json_scratch_t *scratch = ctx;
+    if (size > SIZE_MAX / 2 - 2 * AK_JSON_SCRATCH_ALIGN)
+        return NULL;
+    size_t need = AK_JSON_SCRATCH_ALIGN + ((size + AK_JSON_SCRATCH_ALIGN - 1) & ~(size_t)(AK_JSON_SCRATCH_ALIGN - 1));
+    unsigned char *block;
+    if (need <= sizeof scratch->bytes - scratch->used) {
+        block = scratch->bytes + scratch->used;
+        scratch->used += need;
+        *(size_t *)block = size;
+    } else {
+        block = malloc(AK_JSON_SCRATCH_ALIGN + size);
+        if (!block)
+            return NULL;
+        *(size_t *)block = size | AK_JSON_SCRATCH_HEAP;
+    }
+    return block + AK_JSON_SCRATCH_ALIGN;
+}
+
+static void json_scratch_free(void *ctx, void *ptr)
+{
+    (void)ctx;
+    if (ptr && (*json_scratch_header(ptr) & AK_JSON_SCRATCH_HEAP))
+        free(json_scratch_header(ptr));
+    /* stack blocks go with the stack frame */
+}
+
+static void *json_scratch_realloc(void *ctx, void *ptr, size_t size)
+{
+    if (!ptr)
+        return json_scratch_malloc(ctx, size);
+    size_t *header = json_scratch_header(ptr);
+    size_t old = *header & ~AK_JSON_SCRATCH_HEAP;
+    if (*header & AK_JSON_SCRATCH_HEAP) {
+        if (size > SIZE_MAX / 2 - AK_JSON_SCRATCH_ALIGN)
+            return NULL;
+        size_t *grown = realloc(header, AK_JSON_SCRATCH_ALIGN + size);
+        if (!grown)
+            return NULL;
+        *grown = size | AK_JSON_SCRATCH_HEAP;
+        return (unsigned char *)grown + AK_JSON_SCRATCH_ALIGN;
+    }
+    if (size <= old)
+        return ptr;
+    void *moved = json_scratch_malloc(ctx, size);
+    if (moved)
+        memcpy(moved, ptr, old);
+    return moved;
+}
+
 /* A \u escape of a surrogate (D800..DFFF) anywhere in the text; an escaped
  * backslash before a "u" may match too, which only costs the fast path. */
 static bool json_fast_has_surrogate_escape(const uint8_t *data, size_t len)
@@ -375,7 +444,10 @@ static bool json_fast_decode(const uint8_t *data, size_t len, ak_arena_t *arena,
     f.give_up = false;
     f.in_text = false;
     f.value_end = SIZE_MAX;
-    f.parser = yajl_alloc(&json_fast_callbacks, NULL, &f);
+    json_scratch_t scratch;
+    scratch.used = 0;
+    yajl_alloc_funcs alloc = {json_scratch_malloc, json_scratch_realloc, json_scratch_free, &scratch};
+    f.parser = yajl_alloc(&json_fast_callbacks, &alloc, &f);
     bool ok = false;
     if (f.parser) {
         /* strings are checked here, as jansson checks them */

@@ -20,9 +20,15 @@ typedef struct ak_key_order_node {
     uint32_t next;
 } ak_key_order_node_t;
 
+/* The table starts this small and doubles as busy keys grow: a table sized
+ * for every record that may be held (megabytes) made each lookup a cache
+ * miss, while the keys actually busy at once are usually a few thousand. */
+#define AK_KEY_ORDER_FIRST_SLOTS ((size_t)8192)
+
 struct ak_key_order {
     ak_key_order_slot_t *slots;
     size_t mask;             /* slot count - 1; slot count is a power of two */
+    size_t max_slots;        /* twice the capacity: at most half the slots are used */
     ak_key_order_node_t *nodes;
     uint32_t free_node;      /* head of the free node list */
     size_t capacity;
@@ -39,10 +45,12 @@ ak_key_order_t *ak_key_order_new(size_t capacity, ak_error_t *err)
     }
     ak_key_order_t *order = calloc(1, sizeof *order);
     /* At most half the slots are used, which keeps linear probes short. */
-    size_t slots = 2;
-    while (slots < 2 * capacity)
-        slots *= 2;
+    size_t max_slots = 2;
+    while (max_slots < 2 * capacity)
+        max_slots *= 2;
+    size_t slots = max_slots < AK_KEY_ORDER_FIRST_SLOTS ? max_slots : AK_KEY_ORDER_FIRST_SLOTS;
     if (order) {
+        order->max_slots = max_slots;
         order->slots = calloc(slots, sizeof *order->slots);
         order->nodes = calloc(capacity, sizeof *order->nodes);
     }
@@ -88,11 +96,35 @@ static size_t ak_key_order_find(const ak_key_order_t *order, const uint8_t diges
     return i;
 }
 
+/* Doubles the table, re-placing every busy key. On failure the table
+ * stays as it is: it still has free slots, only probes get longer. */
+static void ak_key_order_grow(ak_key_order_t *order)
+{
+    size_t old_slots = order->mask + 1, slots = old_slots * 2;
+    ak_key_order_slot_t *fresh = calloc(slots, sizeof *fresh);
+    if (!fresh)
+        return;
+    ak_key_order_slot_t *old = order->slots;
+    order->slots = fresh;
+    order->mask = slots - 1;
+    for (size_t i = 0; i < old_slots; i++) {
+        if (!old[i].used)
+            continue;
+        size_t j = ak_key_order_home(order, old[i].digest);
+        while (fresh[j].used)
+            j = (j + 1) & order->mask;
+        fresh[j] = old[i];
+    }
+    free(old);
+}
+
 ak_key_order_result_t ak_key_order_try_acquire(ak_key_order_t *order,
                                                const uint8_t digest[AK_DIGEST_SIZE], void *item)
 {
     if (order->busy + order->queued >= order->capacity)
         return AK_KEY_ORDER_FULL;
+    if (2 * (order->busy + 1) > order->mask + 1 && order->mask + 1 < order->max_slots)
+        ak_key_order_grow(order);
     size_t i = ak_key_order_find(order, digest);
     ak_key_order_slot_t *slot = &order->slots[i];
     if (!slot->used) {

@@ -9,11 +9,13 @@
  * hands back the next queued record for that key (to be issued now, the key
  * stays busy) or frees the key.
  *
- * Everything is allocated once at creation for `capacity` records (the
- * runtime's max-queued-records): keys in flight and records waiting never
- * exceed the records the runtime holds, so steady-state operations never
- * allocate. Lookups are O(1) on average (open addressing over the digest,
- * which is already a uniform hash).
+ * Sized at creation for `capacity` records (the runtime's
+ * max-queued-records): keys in flight and records waiting never exceed the
+ * records the runtime holds. The waiting list is allocated at once; the key
+ * table starts small and doubles when half of it is busy, up to what
+ * capacity needs, so only a new high of busy keys allocates. Lookups are
+ * O(1) on average (open addressing over the digest, which is already a
+ * uniform hash).
  *
  * @locality not thread-safe: one gate per loop thread.
  */

@@ -237,6 +237,47 @@ static void test_random_arrivals_and_completions_keep_per_key_order(void **state
     akt_random_workload(false, 5000, 512, 20000);
 }
 
+/* The key table starts small and doubles while keys are busy: keys and the
+ * records queued behind them must survive every doubling. */
+static void test_table_grows_with_busy_keys_and_keeps_their_queues(void **state)
+{
+    (void)state;
+    enum { KEYS = 30000, CAPACITY = 40000 };
+    ak_key_order_t *order = akt_order(CAPACITY);
+    static akt_record_t first[KEYS], second[KEYS];
+    uint8_t digest[AK_DIGEST_SIZE];
+    size_t queued = 0;
+    for (uint32_t k = 0; k < KEYS; k++) {
+        akt_digest(digest, k, false);
+        first[k] = (akt_record_t){k, 0};
+        assert_int_equal(ak_key_order_try_acquire(order, digest, &first[k]), AK_KEY_ORDER_ACQUIRED);
+        /* every 7th key also gets a record queued behind it, some before
+         * the doublings that follow */
+        if (k % 7 == 0) {
+            second[k] = (akt_record_t){k, 1};
+            assert_int_equal(ak_key_order_try_acquire(order, digest, &second[k]), AK_KEY_ORDER_QUEUED);
+            queued++;
+        }
+    }
+    assert_int_equal(ak_key_order_busy_keys(order), KEYS);
+    assert_int_equal(ak_key_order_queued(order), queued);
+    for (uint32_t k = 0; k < KEYS; k++) {
+        akt_digest(digest, k, false);
+        assert_true(ak_key_order_busy(order, digest));
+        void *next = NULL;
+        if (k % 7 == 0) {
+            assert_true(ak_key_order_release(order, digest, &next));
+            assert_ptr_equal(next, &second[k]);
+            assert_true(ak_key_order_busy(order, digest));
+        }
+        assert_false(ak_key_order_release(order, digest, &next));
+        assert_false(ak_key_order_busy(order, digest));
+    }
+    assert_int_equal(ak_key_order_busy_keys(order), 0);
+    assert_int_equal(ak_key_order_queued(order), 0);
+    ak_key_order_free(order);
+}
+
 static void test_colliding_keys_keep_order_through_probing_and_deletion(void **state)
 {
     (void)state;
@@ -252,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_more_records_than_capacity_are_refused_without_change),
         cmocka_unit_test(test_random_arrivals_and_completions_keep_per_key_order),
         cmocka_unit_test(test_colliding_keys_keep_order_through_probing_and_deletion),
+        cmocka_unit_test(test_table_grows_with_busy_keys_and_keeps_their_queues),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
