@@ -169,6 +169,7 @@ ak_status_t ak_inbound_decode_json_reference(const uint8_t *data, size_t len, ak
 
 typedef struct json_fast {
     ak_arena_t *arena;
+    const uint8_t *borrow_begin, *borrow_end; /* strings inside are referenced, not copied (or NULL) */
     yajl_handle parser;
     bool in_text;              /* yajl_parse runs on the input (not yajl_complete_parse) */
     size_t value_end;          /* input offset where the top-level value ended, or SIZE_MAX */
@@ -242,8 +243,16 @@ static int json_fast_number(void *ctx, const char *text, size_t len)
 static int json_fast_text(json_fast_t *f, const unsigned char *s, size_t len)
 {
     ak_value_t v;
-    if (!ak_format_utf8_valid(s, len) || !ak_inbound_copy_bytes(f->arena, AK_VALUE_STRING, s, len, &v))
+    if (!ak_format_utf8_valid(s, len))
         return json_fast_stop(f);
+    /* yajl hands out unescaped strings in place; escaped ones come from its
+     * own buffer, which does not outlive the parse */
+    uintptr_t at = (uintptr_t)s, begin = (uintptr_t)f->borrow_begin, end = (uintptr_t)f->borrow_end;
+    if (begin && len > 0 && len <= UINT32_MAX && at >= begin && at < end && end - at >= len) {
+        v = ak_value_bytes_of(AK_VALUE_STRING, 0, s, len);
+    } else if (!ak_inbound_copy_bytes(f->arena, AK_VALUE_STRING, s, len, &v)) {
+        return json_fast_stop(f);
+    }
     return json_fast_push(f, v);
 }
 
@@ -431,12 +440,14 @@ static bool json_fast_has_surrogate_escape(const uint8_t *data, size_t len)
 }
 
 /* true with *out set when the fast path settles the document */
-static bool json_fast_decode(const uint8_t *data, size_t len, ak_arena_t *arena, ak_value_t *out)
+static bool json_fast_decode(const uint8_t *data, size_t len, bool borrow, ak_arena_t *arena, ak_value_t *out)
 {
     if (memchr(data, '\f', len) || memchr(data, '\v', len) || json_fast_has_surrogate_escape(data, len))
         return false;
     json_fast_t f;
     f.arena = arena;
+    f.borrow_begin = borrow ? data : NULL;
+    f.borrow_end = borrow ? data + len : NULL;
     f.stack = f.local;
     f.top = 0;
     f.cap = AK_JSON_FAST_STACK;
@@ -469,10 +480,10 @@ static bool json_fast_decode(const uint8_t *data, size_t len, ak_arena_t *arena,
     return ok;
 }
 
-static ak_status_t decode_json(const uint8_t *data, size_t len, ak_arena_t *arena, ak_value_t *out,
+static ak_status_t decode_json(const uint8_t *data, size_t len, bool borrow, ak_arena_t *arena, ak_value_t *out,
                                ak_error_t *err)
 {
-    if (json_fast_decode(data, len, arena, out))
+    if (json_fast_decode(data, len, borrow, arena, out))
         return AK_OK;
     return ak_inbound_decode_json_reference(data, len, arena, out, err);
 }
@@ -985,6 +996,11 @@ void ak_inbound_decoder_free(ak_inbound_decoder_t *dec)
     free(dec);
 }
 
+void ak_inbound_decoder_borrow_input(ak_inbound_decoder_t *dec, bool borrow)
+{
+    dec->borrow_input = borrow;
+}
+
 uint64_t ak_inbound_decoder_registry_requests(const ak_inbound_decoder_t *dec)
 {
     return dec && dec->avro ? ak_inbound_avro_registry_requests(dec->avro) : 0;
@@ -998,7 +1014,7 @@ ak_status_t ak_inbound_decode(ak_inbound_decoder_t *dec, const uint8_t *data, si
         data = (const uint8_t *)"";
     ak_status_t st = AK_ERR_INVALID_ARG;
     switch (dec->cfg->mode) {
-    case AK_INBOUND_FORMAT_JSON: st = decode_json(data, len, arena, out, err); break;
+    case AK_INBOUND_FORMAT_JSON: st = decode_json(data, len, dec->borrow_input, arena, out, err); break;
     case AK_INBOUND_FORMAT_CONNECT_JSON: st = decode_connect_json(data, len, arena, out, err); break;
     case AK_INBOUND_FORMAT_AVRO:
     case AK_INBOUND_FORMAT_KAFKA_AVRO: st = ak_inbound_avro_decode(dec, data, len, arena, out, err); break;

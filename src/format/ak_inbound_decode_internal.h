@@ -12,6 +12,7 @@ typedef struct ak_inbound_avro ak_inbound_avro_t;
 struct ak_inbound_decoder {
     const ak_inbound_format_config_t *cfg;
     ak_inbound_avro_t *avro; /* avro, kafka-avro */
+    bool borrow_input;       /* json strings may point into the input (ak_inbound_decoder_borrow_input) */
 };
 
 ak_status_t ak_inbound_avro_new(ak_inbound_decoder_t *dec, ak_error_t *err);

@@ -66,6 +66,10 @@ ak_inbound_mapper_t *ak_inbound_mapper_new(const ak_inbound_config_t *cfg, ak_er
             ak_inbound_mapper_free(mapper);
             return NULL;
         }
+        /* The record refers into the Kafka message, which the connector
+         * holds until the record is written (ak_inbound_map's contract). */
+        ak_inbound_decoder_borrow_input(d->value, true);
+        ak_inbound_decoder_borrow_input(d->key, true);
     }
     return mapper;
 }

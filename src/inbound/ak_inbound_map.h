@@ -63,16 +63,18 @@ typedef struct ak_inbound_mapper ak_inbound_mapper_t;
 ak_inbound_mapper_t *ak_inbound_mapper_new(const ak_inbound_config_t *cfg, ak_error_t *err);
 void ak_inbound_mapper_free(ak_inbound_mapper_t *mapper);
 
-/* Maps one Kafka record. On AK_INBOUND_MAP_OK *rec is filled:
+/* Maps one Kafka record. On AK_INBOUND_MAP_OK *rec is filled; it refers
+ * into the arena, cfg and the Kafka record's key and value bytes (json
+ * strings are not copied), so those stay alive as long as *rec is used:
  *   op            WRITE, or DELETE / DURABLE_DELETE (type delete, tombstone delete)
- *   ns, set       static names (views into cfg) or value fields (in arena)
+ *   ns, set       static names (views into cfg) or value fields (in arena or the value)
  *   key           the user key (INT, STRING or BYTES) when mapped from a key-field;
  *                 has_key is true only with send-key (then the KEY field is sent)
  *   digest        always computed (or taken from the digest field): has_digest true
  *   ttl           record_ttl: seconds, AK_TTL_NAMESPACE_DEFAULT, AK_TTL_NEVER_EXPIRE,
  *                 AK_TTL_DONT_UPDATE
  *   generation, generation_policy, exists_action, commit_level
- *   bins          writes only; values and names in arena
+ *   bins          writes only; values and names in arena or the value
  * The client's per-command settings (max-retries, timeouts) are in the
  * topic's operation config: ak_inbound_config_topic(cfg, topic)->operation.
  * On any other result err holds "topic T, partition P, offset O: reason"

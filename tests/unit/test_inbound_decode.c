@@ -170,6 +170,44 @@ static void test_json_values_outlive_the_input(void **state)
     assert_str(map_get(&v, "name"), "ann");
 }
 
+/* Borrowing (the inbound connector's mode): strings written plainly in the
+ * input are views into it, escaped ones are decoded copies, and the value
+ * is the same as without borrowing. */
+static void test_json_borrowed_strings_point_into_the_input(void **state)
+{
+    (void)state;
+    const char *text = "{\"plain\": \"ann\", \"esc\\u0061ped\": \"a\\\"b\", \"empty\": \"\", \"n\": [\"x\", 1]}";
+    ak_inbound_format_config_t cfg = {.mode = AK_INBOUND_FORMAT_JSON};
+    ak_error_t err;
+    akt_error_reset(&err);
+    ak_inbound_decoder_t *dec = ak_inbound_decoder_new(&cfg, &err);
+    assert_non_null(dec);
+    ak_value_t copied, borrowed;
+    akt_assert_ok(ak_inbound_decode(dec, (const uint8_t *)text, strlen(text), &arena, &copied, &err), &err);
+    ak_inbound_decoder_borrow_input(dec, true);
+    akt_assert_ok(ak_inbound_decode(dec, (const uint8_t *)text, strlen(text), &arena, &borrowed, &err), &err);
+    ak_inbound_decoder_free(dec);
+    assert_true(ak_value_equal(&copied, &borrowed));
+
+    const char *end = text + strlen(text);
+    const ak_value_t *plain = map_get(&borrowed, "plain");
+    assert_str(plain, "ann");
+    assert_true((const char *)plain->u.bytes.data > text && (const char *)plain->u.bytes.data < end);
+    const ak_value_t *key = &borrowed.u.map.entries[0];
+    assert_true((const char *)key->u.bytes.data > text && (const char *)key->u.bytes.data < end);
+    /* "esc\u0061ped" and "a\"b" exist only decoded */
+    const ak_value_t *escaped = map_get(&borrowed, "escaped");
+    assert_str(escaped, "a\"b");
+    assert_false((const char *)escaped->u.bytes.data >= text && (const char *)escaped->u.bytes.data < end);
+    const ak_value_t *escaped_key = &borrowed.u.map.entries[2];
+    assert_false((const char *)escaped_key->u.bytes.data >= text && (const char *)escaped_key->u.bytes.data < end);
+    /* an empty string is never a NULL view */
+    assert_non_null(map_get(&borrowed, "empty")->u.bytes.data);
+    const ak_value_t *list = map_get(&borrowed, "n");
+    assert_true((const char *)list->u.list.items[0].u.bytes.data > text &&
+                (const char *)list->u.list.items[0].u.bytes.data < end);
+}
+
 static void test_json_errors_name_the_position(void **state)
 {
     (void)state;
@@ -791,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_json_types_follow_connect_json_converter),
         cmocka_unit_test(test_json_top_level_scalars_keep_their_type),
         cmocka_unit_test(test_json_values_outlive_the_input),
+        cmocka_unit_test(test_json_borrowed_strings_point_into_the_input),
         cmocka_unit_test(test_json_errors_name_the_position),
         cmocka_unit_test(test_json_depth_is_bounded),
         cmocka_unit_test(test_json_refuses_what_json_refuses),
