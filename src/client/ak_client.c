@@ -154,16 +154,32 @@ static bool ak_client_heap_set(ak_client_cmd_t *cmd, uint64_t due)
 
 /* --- commands --- */
 
+/* Finished commands are kept for reuse, up to this many: a command and its
+ * frame buffer were two allocations and two frees per record. Frames that
+ * grew past AK_CLIENT_POOL_FRAME_MAX are not kept. */
+#define AK_CLIENT_CMD_POOL_MAX 4096
+#define AK_CLIENT_POOL_FRAME_MAX 4096
+
 static ak_client_cmd_t *ak_client_cmd_new(ak_client_t *client, const ak_client_policy_t *policy,
                                           ak_client_cb cb, void *arg)
 {
-    ak_client_cmd_t *cmd = calloc(1, sizeof *cmd);
-    if (!cmd)
-        return NULL;
+    ak_client_cmd_t *cmd = client->cmd_pool;
+    if (cmd) {
+        client->cmd_pool = cmd->next;
+        client->cmd_pool_len--;
+        ak_buf_t frame = cmd->frame;
+        memset(cmd, 0, sizeof *cmd);
+        cmd->frame = frame;
+        ak_buf_clear(&cmd->frame);
+    } else {
+        cmd = calloc(1, sizeof *cmd);
+        if (!cmd)
+            return NULL;
+        ak_buf_init(&cmd->frame);
+    }
     cmd->client = client;
     cmd->cb = cb;
     cmd->arg = arg;
-    ak_buf_init(&cmd->frame);
     if (policy)
         cmd->policy = *policy;
     else
@@ -177,8 +193,27 @@ static ak_client_cmd_t *ak_client_cmd_new(ak_client_t *client, const ak_client_p
 
 void ak_client_cmd_free(ak_client_cmd_t *cmd)
 {
+    ak_client_t *client = cmd->client;
+    if (!client->closing && client->cmd_pool_len < AK_CLIENT_CMD_POOL_MAX &&
+        cmd->frame.cap <= AK_CLIENT_POOL_FRAME_MAX) {
+        cmd->next = client->cmd_pool;
+        client->cmd_pool = cmd;
+        client->cmd_pool_len++;
+        return;
+    }
     ak_buf_free(&cmd->frame);
     free(cmd);
+}
+
+static void ak_client_cmd_pool_drain(ak_client_t *client)
+{
+    while (client->cmd_pool) {
+        ak_client_cmd_t *cmd = client->cmd_pool;
+        client->cmd_pool = cmd->next;
+        ak_buf_free(&cmd->frame);
+        free(cmd);
+    }
+    client->cmd_pool_len = 0;
 }
 
 static void ak_client_list_push(ak_client_cmd_t **head, ak_client_cmd_t **tail, ak_client_cmd_t *cmd)
@@ -388,12 +423,21 @@ static ak_client_conn_t *ak_client_pick_conn(ak_client_node_t *node, char *why, 
     return best;
 }
 
+/* The name stays with the command for its messages after the node goes
+ * (a copy per send: snprintf showed in profiles). */
+static void ak_client_copy_node_name(ak_client_cmd_t *cmd, const ak_client_node_t *node)
+{
+    size_t len = strnlen(node->name, sizeof cmd->node_name - 1);
+    memcpy(cmd->node_name, node->name, len);
+    cmd->node_name[len] = '\0';
+}
+
 static void ak_client_send_to_node(ak_client_cmd_t *cmd, ak_client_node_t *node)
 {
     ak_client_t *client = cmd->client;
     char why[400] = "";
     ak_client_conn_t *conn = ak_client_pick_conn(node, why, sizeof why);
-    snprintf(cmd->node_name, sizeof cmd->node_name, "%s", node->name);
+    ak_client_copy_node_name(cmd, node);
     if (!conn) {
         ak_client_cmd_retry(cmd, AK_CLIENT_ERR_CONNECTION, why[0] ? why : "no connection");
         return;
@@ -1073,6 +1117,7 @@ void ak_client_free(ak_client_t *client)
             ak_client_cmd_finish(cmd, AK_CLIENT_ERR_CLIENT, "client closed", NULL, NULL, 0);
     }
     free(client->heap);
+    ak_client_cmd_pool_drain(client);
     ak_tls_ctx_free(client->tls_ctx);
     free(client->session_token);
     explicit_bzero(client->credential, sizeof client->credential);

@@ -182,6 +182,8 @@ struct ak_client {
     uint64_t rng;
     ak_arena_t reply_arena;
     ak_client_stats_t stats;
+    ak_client_cmd_t *cmd_pool;   /* finished commands kept for reuse, with their frame buffers */
+    size_t cmd_pool_len;
 };
 
 /* ak_client.c: the command path, called by connections and the cluster */
