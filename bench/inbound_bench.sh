@@ -66,6 +66,7 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 
 "$ak" kafka-dev --topic "bench:$partitions" >"$tmp/kafka.out" 2>"$tmp/kafka.err" &
 pids+=($!)
+kafka_pid=$!
 bootstrap=$(first_line "$tmp/kafka.out" BOOTSTRAP)
 "$dir/bench_fill" "$bootstrap" bench "$records" >"$tmp/fill.json"
 
@@ -81,17 +82,29 @@ start_node() { # name -> sets seeds, asd_host, asd_port
   asd_port=${seeds##*:}
 }
 
-# the ceiling: the client alone
+# CPU seconds (user + system) a process has used so far
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
+
+# the ceiling: the client alone (its CPU: the child's rusage, from python)
 start_node asd-ceiling
 ceiling_node=$!
-"$dir/bench_client" --seeds "$seeds" --records "$records" --in-flight "${IN_FLIGHT:-2048}" --set inbound --json \
-  >"$tmp/ceiling.json"
+ceiling_node_cpu0=$(cpu_s "$ceiling_node")
+python3 - "$tmp/ceiling.cpu" "$dir/bench_client" --seeds "$seeds" --records "$records" \
+  --in-flight "${IN_FLIGHT:-2048}" --set inbound --json >"$tmp/ceiling.json" <<'PY'
+import resource, subprocess, sys
+rc = subprocess.call(sys.argv[2:])
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+open(sys.argv[1], "w").write(f"{ru.ru_utime + ru.ru_stime:.3f}\n")
+sys.exit(rc)
+PY
+ceiling_node_cpu=$(python3 -c "print($(cpu_s "$ceiling_node") - $ceiling_node_cpu0)")
 kill "$ceiling_node"
 wait "$ceiling_node" 2>/dev/null || true
 unset 'pids[${#pids[@]}-1]'
 
 # the connector, into a fresh node
 start_node asd-connector
+asd_pid=$!
 
 manage=$(free_port)
 cat >"$tmp/inbound.yml" <<YML
@@ -132,9 +145,15 @@ if [ -n "${PERF_OUT:-}" ]; then
 fi
 
 python3 - "http://127.0.0.1:$manage/manage/rest/v1/metrics" "$records" "$poll_ms" "$inbound_pid" \
-  >"$tmp/connector.json" <<'PY'
+  "$asd_pid" "$kafka_pid" >"$tmp/connector.json" <<'PY'
 import json, os, sys, time, urllib.request
 url, n, poll_s, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) / 1000, int(sys.argv[4])
+watched = [pid, int(sys.argv[5]), int(sys.argv[6])]   # connector, aerospike-dev, kafka-dev
+hz = os.sysconf("SC_CLK_TCK")
+def cpu(p):
+    with open(f"/proc/{p}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / hz
 def metrics():
     with urllib.request.urlopen(url, timeout=5) as r:
         return json.load(r)
@@ -148,6 +167,7 @@ while True:
     except OSError:
         sys.exit("inbound_bench: the connector exited")
     t = time.monotonic()
+    cpu_t = [cpu(p) for p in watched]
     try:
         m = metrics()
     except OSError:
@@ -155,17 +175,20 @@ while True:
         continue
     if m["records-consumed"] == 0:
         t_idle = t
+        cpu_idle = cpu_t
     elif t_idle is None:
         sys.exit("inbound_bench: records were consumed before the first poll; cannot start the clock")
     if m["records-written"] + m["records-failed"] >= n:
         t_done = time.monotonic()
+        cpu_done = [cpu(p) for p in watched]
         break
     time.sleep(poll_s)
 lat = m["write-latency-us"]
 secs = t_done - t_idle
 print(json.dumps({"records": n, "written": m["records-written"], "failed": m["records-failed"],
                   "elapsed_s": secs, "records_per_s": m["records-written"] / secs,
-                  "p50_us": lat["p50"], "p99_us": lat["p99"]}))
+                  "p50_us": lat["p50"], "p99_us": lat["p99"],
+                  "cpu_s": [d - i for d, i in zip(cpu_done, cpu_idle)]}))
 PY
 
 if [ -n "${PERF_OUT:-}" ]; then
@@ -181,9 +204,14 @@ c=$(json "['records_per_s']" <"$tmp/connector.json")
 c50=$(json "['p50_us']" <"$tmp/connector.json")
 c99=$(json "['p99_us']" <"$tmp/connector.json")
 size=$(json "['avg_value_bytes']" <"$tmp/fill.json")
-python3 - "$a" "$a50" "$a99" "$c" "$c50" "$c99" "$records" "$size" "$partitions" "${THREADS:-0}" "$poll_ms" <<'PY'
+cc=$(json "['cpu_s'][0]" <"$tmp/connector.json")
+cn=$(json "['cpu_s'][1]" <"$tmp/connector.json")
+ck=$(json "['cpu_s'][2]" <"$tmp/connector.json")
+ac=$(cat "$tmp/ceiling.cpu")
+python3 - "$a" "$a50" "$a99" "$c" "$c50" "$c99" "$records" "$size" "$partitions" "${THREADS:-0}" "$poll_ms" \
+  "$cc" "$cn" "$ck" "$ac" "$ceiling_node_cpu" <<'PY'
 import sys
-a, a50, a99, c, c50, c99, n, size, parts, threads, poll = (float(x) for x in sys.argv[1:])
+a, a50, a99, c, c50, c99, n, size, parts, threads, poll, cc, cn, ck, ac, an = (float(x) for x in sys.argv[1:])
 print(f"inbound benchmark: {int(n)} JSON records of about {size:.0f} bytes, 5 fields, {int(parts)} partitions, "
       f"processing-threads {int(threads)}{' (one per CPU)' if threads == 0 else ''}")
 print(f"  connector  kafka-dev -> inbound -> aerospike-dev : {c:12,.0f} records/s  write p50 {c50:.0f} us  p99 {c99:.0f} us")
@@ -191,4 +219,8 @@ print(f"  ceiling    client puts -> aerospike-dev          : {a:12,.0f} records/
 print(f"  ratio connector / ceiling                        : {c / a:.2f}")
 print(f"  (connector time from the last poll with nothing consumed to the first with all written; "
       f"polls every {poll:.0f} ms)")
+us = 1e6 / n
+print(f"  CPU per record: connector {cc * us:.2f} us + aerospike-dev {cn * us:.2f} us + kafka-dev {ck * us:.2f} us"
+      f" = {(cc + cn + ck) * us:.2f} us;  ceiling: client {ac * us:.2f} us + aerospike-dev {an * us:.2f} us"
+      f" = {(ac + an) * us:.2f} us")
 PY
