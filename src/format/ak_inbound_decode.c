@@ -217,18 +217,30 @@ static int json_fast_boolean(void *ctx, int b)
     return json_fast_push(ctx, ak_value_bool(b != 0));
 }
 
-/* jansson's rule: a number without '.', 'e' or 'E' is an integer. */
+/* jansson's rule: a number without '.', 'e' or 'E' is an integer. yajl has
+ * checked the syntax: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
 static int json_fast_number(void *ctx, const char *text, size_t len)
 {
     json_fast_t *f = ctx;
     char buf[64];
     if (len >= sizeof buf)
         return json_fast_stop(f);
+    bool integer = true;
+    for (size_t i = 0; i < len && integer; i++)
+        integer = text[i] != '.' && text[i] != 'e' && text[i] != 'E';
+    /* up to 18 digits cannot overflow: summed here, without strtoll */
+    size_t digits_at = len && text[0] == '-' ? 1 : 0;
+    if (integer && len > digits_at && len - digits_at <= 18) {
+        int64_t v = 0;
+        for (size_t i = digits_at; i < len; i++)
+            v = v * 10 + (text[i] - '0');
+        return json_fast_push(f, ak_value_int(digits_at ? -v : v));
+    }
     memcpy(buf, text, len);
     buf[len] = '\0';
     char *end;
     errno = 0;
-    if (!memchr(text, '.', len) && !memchr(text, 'e', len) && !memchr(text, 'E', len)) {
+    if (integer) {
         long long v = strtoll(buf, &end, 10);
         if (errno == ERANGE || end != buf + len)
             return json_fast_stop(f);
@@ -240,10 +252,24 @@ static int json_fast_number(void *ctx, const char *text, size_t len)
     return json_fast_push(f, ak_value_double(d));
 }
 
+/* Most text is ASCII: eight bytes at a time, then jansson's UTF-8 rules
+ * for whatever is not. */
+static bool json_fast_utf8_valid(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t word;
+        memcpy(&word, s + i, sizeof word);
+        if (word & 0x8080808080808080ull)
+            break;
+    }
+    return ak_format_utf8_valid(s + i, len - i);
+}
+
 static int json_fast_text(json_fast_t *f, const unsigned char *s, size_t len)
 {
     ak_value_t v;
-    if (!ak_format_utf8_valid(s, len))
+    if (!json_fast_utf8_valid(s, len))
         return json_fast_stop(f);
     /* yajl hands out unescaped strings in place; escaped ones come from its
      * own buffer, which does not outlive the parse */

@@ -273,7 +273,8 @@ static ak_inbound_map_result_t ak_ib_add_bin(ak_ib_map_ctx_t *c, ak_record_t *re
                           "field \"%.*s\" cannot be a bin: bin names are 1..%d bytes, this one has %zu",
                           (int)(name_len > 40 ? 40 : name_len), name, AK_INBOUND_BIN_NAME_MAX, name_len);
     for (uint32_t i = 0; i < rec->n_bins; i++)
-        if (rec->bins[i].name.len == name_len && memcmp(rec->bins[i].name.data, name, name_len) == 0)
+        if (rec->bins[i].name.len == name_len && rec->bins[i].name.data[0] == name[0] &&
+            memcmp(rec->bins[i].name.data, name, name_len) == 0)
             return ak_ib_fail(c, AK_INBOUND_MAP_INVALID, "bin \"%.*s\" appears twice in the value",
                               (int)name_len, name);
     if (rec->n_bins >= cap)

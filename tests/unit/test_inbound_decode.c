@@ -153,6 +153,20 @@ static void test_json_top_level_scalars_keep_their_type(void **state)
     assert_str(&v, "42");
     v = decode_ok(AK_INBOUND_FORMAT_JSON, " -9223372036854775808 ");
     assert_int_equal(v.u.integer, INT64_MIN);
+    /* integers of up to 18 digits are summed without strtoll: both sides
+     * of that border, signs, zero */
+    static const struct { const char *text; int64_t value; } ints[] = {
+        {"999999999999999999", 999999999999999999ll},   {"-999999999999999999", -999999999999999999ll},
+        {"1000000000000000000", 1000000000000000000ll}, {"-1000000000000000000", -1000000000000000000ll},
+        {"9223372036854775807", INT64_MAX},             {"0", 0}, {"-0", 0}, {"-7", -7},
+    };
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        v = decode_ok(AK_INBOUND_FORMAT_JSON, ints[i].text);
+        assert_int_equal(v.type, AK_VALUE_INT);
+        assert_true(v.u.integer == ints[i].value);
+    }
+    v = decode_ok(AK_INBOUND_FORMAT_JSON, "-0.0");
+    assert_int_equal(v.type, AK_VALUE_DOUBLE);
     /* \u0000 is kept inside a string */
     v = decode_ok(AK_INBOUND_FORMAT_JSON, "\"a\\u0000b\"");
     assert_int_equal(v.u.bytes.len, 3);
