@@ -61,6 +61,16 @@ ak_formatter_t *ak_formatter_new(const ak_format_config_t *cfg, ak_error_t *err)
         }
         fmt->metadata_key_len = strlen(fmt->metadata_key);
     }
+    if (cfg->mode == AK_FORMAT_FLAT_JSON) {
+        fmt->keys = calloc(1, sizeof *fmt->keys);
+        fmt->prefix = calloc(1, sizeof *fmt->prefix);
+        if (!fmt->keys || !fmt->prefix) {
+            ak_error_set(err, AK_ERR_NOMEM, "no memory for a formatter");
+            ak_formatter_free(fmt);
+            return NULL;
+        }
+        ak_buf_init(&fmt->prefix->text);
+    }
     if (cfg->mode == AK_FORMAT_AVRO || cfg->mode == AK_FORMAT_KAFKA_AVRO) {
         if (ak_format_avro_new(fmt, cfg, err) != AK_OK) {
             ak_error_prefix(err, "format (%s)", mode);
@@ -76,6 +86,10 @@ void ak_formatter_free(ak_formatter_t *fmt)
     if (!fmt)
         return;
     ak_format_avro_free(fmt->avro);
+    if (fmt->prefix)
+        ak_buf_free(&fmt->prefix->text);
+    free(fmt->prefix);
+    free(fmt->keys);
     free(fmt->metadata_key);
     free(fmt);
 }

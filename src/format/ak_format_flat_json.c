@@ -24,13 +24,34 @@ ak_status_t ak_format_flat_json_write(const ak_formatter_t *fmt, const ak_format
     const ak_record_t *rec = in->rec;
     /* Worst-case-free estimate so the common record needs one reservation. */
     ak_buf_reserve(out, 160 + fmt->metadata_key_len + rec->ns.len + rec->set.len);
-    ak_json_char(out, '{');
-    ak_json_string(out, fmt->metadata_key, fmt->metadata_key_len);
-    AK_JSON_LIT(out, ":{\"namespace\":");
-    ak_json_string(out, rec->ns.data, rec->ns.len);
-    if (rec->set.len) {
-        AK_JSON_LIT(out, ",\"set\":");
-        ak_json_string(out, rec->set.data, rec->set.len);
+    ak_flat_json_prefix_t *prefix = fmt->prefix;
+    if (prefix && prefix->valid && prefix->ns_len == rec->ns.len && prefix->set_len == rec->set.len &&
+        (rec->ns.len == 0 || memcmp(prefix->ns, rec->ns.data, rec->ns.len) == 0) &&
+        (rec->set.len == 0 || memcmp(prefix->set, rec->set.data, rec->set.len) == 0)) {
+        ak_json_raw(out, (const char *)prefix->text.data, prefix->text.len);
+    } else {
+        size_t start = out->len;
+        ak_json_char(out, '{');
+        ak_json_string(out, fmt->metadata_key, fmt->metadata_key_len);
+        AK_JSON_LIT(out, ":{\"namespace\":");
+        ak_json_string(out, rec->ns.data, rec->ns.len);
+        if (rec->set.len) {
+            AK_JSON_LIT(out, ",\"set\":");
+            ak_json_string(out, rec->set.data, rec->set.len);
+        }
+        /* kept for the next records of this namespace and set */
+        if (prefix && !ak_buf_failed(out) && rec->ns.len <= sizeof prefix->ns &&
+            rec->set.len <= sizeof prefix->set) {
+            ak_buf_clear(&prefix->text);
+            ak_buf_append(&prefix->text, out->data + start, out->len - start);
+            prefix->valid = !ak_buf_failed(&prefix->text);
+            prefix->ns_len = (uint8_t)rec->ns.len;
+            prefix->set_len = (uint8_t)rec->set.len;
+            if (rec->ns.len)
+                memcpy(prefix->ns, rec->ns.data, rec->ns.len);
+            if (rec->set.len)
+                memcpy(prefix->set, rec->set.data, rec->set.len);
+        }
     }
     if (rec->has_key) {
         const ak_value_t *k = &rec->key;
@@ -86,8 +107,7 @@ ak_status_t ak_format_flat_json_write(const ak_formatter_t *fmt, const ak_format
                                     "(bin-transforms) or choose another metadata-key",
                                     fmt->metadata_key);
             ak_json_char(out, ',');
-            ak_json_string(out, bin->name.data, bin->name.len);
-            ak_json_char(out, ':');
+            ak_json_key(fmt->keys, out, bin->name.data, bin->name.len);
             ak_status_t st = ak_json_value(fmt, out, &bin->value, bin, 0, err);
             if (st != AK_OK)
                 return st;

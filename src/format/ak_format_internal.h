@@ -15,12 +15,49 @@
 
 typedef struct ak_avro_state ak_avro_state_t;
 
+/* --- object keys of bins (flat-json) ---
+ * Bin names repeat record after record, so the JSON text of a key with its
+ * colon ("\"name\":") is escaped once per distinct name and kept, in a
+ * direct-mapped table: a name that collides with another replaces it, a
+ * name or text too long for a slot is escaped every time. */
+#define AK_JSON_KEY_SLOTS 256
+#define AK_JSON_KEY_NAME_MAX 32
+#define AK_JSON_KEY_TEXT_MAX 62
+
+typedef struct ak_json_key_slot {
+    uint8_t name_len;
+    uint8_t text_len; /* 0: empty slot */
+    char name[AK_JSON_KEY_NAME_MAX];
+    char text[AK_JSON_KEY_TEXT_MAX];
+} ak_json_key_slot_t;
+
+typedef struct ak_json_key_cache {
+    ak_json_key_slot_t slots[AK_JSON_KEY_SLOTS];
+} ak_json_key_cache_t;
+
+/* Appends the JSON string of name followed by ':' (exactly what
+ * ak_json_string(name) then ':' writes); cache may be NULL. */
+void ak_json_key(ak_json_key_cache_t *cache, ak_buf_t *out, const void *name, size_t len);
+
+/* flat-json's opening up to the set, {"<metadata-key>":{"namespace":..,"set":..,
+ * for the last namespace and set seen (records of a stream mostly share them). */
+typedef struct ak_flat_json_prefix {
+    bool valid;
+    uint8_t ns_len, set_len;
+    char ns[31];  /* AK_NAMESPACE_MAX */
+    char set[63]; /* AK_SET_MAX */
+    ak_buf_t text;
+} ak_flat_json_prefix_t;
+
 struct ak_formatter {
     ak_format_mode_t mode;
     bool stringify_map_keys;
     char *metadata_key; /* copy, NULL when not configured */
     size_t metadata_key_len;
     ak_avro_state_t *avro; /* avro, kafka-avro */
+    /* flat-json caches (the formatter is used by one thread at a time) */
+    ak_json_key_cache_t *keys;
+    ak_flat_json_prefix_t *prefix;
 };
 
 /* The record's digest: the one it carries, or computed from set and key. */

@@ -147,6 +147,38 @@ void ak_json_string(ak_buf_t *out, const void *data, size_t len)
     ak_json_char(out, '"');
 }
 
+static size_t json_key_slot_index(const uint8_t *name, size_t len)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)len;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ name[i]) * 16777619u;
+    return (h ^ (h >> 16)) % AK_JSON_KEY_SLOTS;
+}
+
+void ak_json_key(ak_json_key_cache_t *cache, ak_buf_t *out, const void *name, size_t len)
+{
+    if (!cache || len == 0 || len > AK_JSON_KEY_NAME_MAX) {
+        ak_json_string(out, name, len);
+        ak_json_char(out, ':');
+        return;
+    }
+    ak_json_key_slot_t *slot = &cache->slots[json_key_slot_index(name, len)];
+    if (slot->text_len && slot->name_len == len && memcmp(slot->name, name, len) == 0) {
+        ak_json_raw(out, slot->text, slot->text_len);
+        return;
+    }
+    size_t start = out->len;
+    ak_json_string(out, name, len);
+    ak_json_char(out, ':');
+    size_t text_len = out->len - start;
+    if (ak_buf_failed(out) || text_len > AK_JSON_KEY_TEXT_MAX)
+        return; /* too long to keep: escaped each time */
+    slot->name_len = (uint8_t)len;
+    memcpy(slot->name, name, len);
+    slot->text_len = (uint8_t)text_len;
+    memcpy(slot->text, out->data + start, text_len);
+}
+
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -221,27 +253,77 @@ static size_t format_uint(uint64_t v, char *end)
     return (size_t)(end - p);
 }
 
+static size_t decimal_digits(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 10000) {
+        v /= 10000;
+        n += 4;
+    }
+    return n + (v >= 10) + (v >= 100) + (v >= 1000);
+}
+
 void ak_json_int(ak_buf_t *out, int64_t v)
 {
-    char tmp[24];
-    char *end = tmp + sizeof tmp;
+    /* Written in place: no copy through a scratch array. */
+    if (!ak_buf_reserve(out, 21))
+        return;
     uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    size_t n = format_uint(mag, end);
-    if (v < 0) {
-        end[-(ptrdiff_t)n - 1] = '-';
+    char *p = (char *)out->data + out->len;
+    if (v < 0)
+        *p++ = '-';
+    size_t n = decimal_digits(mag);
+    format_uint(mag, p + n);
+    out->len = (size_t)(p + n - (char *)out->data);
+}
+
+typedef unsigned __int128 ak_u128;
+
+/* 10^0 .. 10^20 (10^20 needs more than 64 bits). */
+#define AK_P10_19 ((ak_u128)10000000000000000000ULL)
+static const ak_u128 exact_pow10[21] = {
+    1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL, 10000000ULL, 100000000ULL,
+    1000000000ULL, 10000000000ULL, 100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL, 100000000000000000ULL,
+    1000000000000000000ULL, AK_P10_19, AK_P10_19 * 10};
+
+/* mag = m * 2^-sh. With k fractional digits, the correctly rounded
+ * n = round(mag * 10^k) if it lies inside the interval of reals that round
+ * to mag (half-way to each neighbour; ends included when m is even, as
+ * strtod rounds ties to even); 0 if it does not. */
+static ak_u128 exact_digits_at(uint64_t m, int sh, bool lower_closer, int k)
+{
+    ak_u128 p10 = exact_pow10[k];
+    bool even = (m & 1) == 0;
+    ak_u128 scaled = (ak_u128)m * p10; /* mag * 10^k * 2^sh */
+    ak_u128 n = scaled >> sh;
+    ak_u128 rem = scaled & (((ak_u128)1 << sh) - 1);
+    ak_u128 half = (ak_u128)1 << (sh - 1);
+    if (rem > half || (rem == half && (n & 1)))
         n++;
-    }
-    ak_json_raw(out, end - n, n);
+    if (n == 0)
+        return 0;
+    /* upper end: (2m + 1) / 2^(sh + 1), scaled by 10^k */
+    ak_u128 hi = ((ak_u128)(2 * m + 1) * p10);
+    ak_u128 hi_q = hi >> (sh + 1);
+    bool hi_exact = (hi & (((ak_u128)1 << (sh + 1)) - 1)) == 0;
+    bool ok_hi = n < hi_q || (n == hi_q && (!hi_exact || even));
+    /* lower end: (2m - 1) / 2^(sh + 1), or (4m - 1) / 2^(sh + 2) */
+    int lo_sh = lower_closer ? sh + 2 : sh + 1;
+    ak_u128 lo = (ak_u128)(lower_closer ? 4 * m - 1 : 2 * m - 1) * p10;
+    ak_u128 lo_q = lo >> lo_sh;
+    bool lo_exact = (lo & (((ak_u128)1 << lo_sh) - 1)) == 0;
+    bool ok_lo = n > lo_q || (n == lo_q && lo_exact && even);
+    return ok_hi && ok_lo ? n : 0;
 }
 
 /* The shortest decimal that reads back as mag (1e-3 <= mag < 1e7, the
  * range Java prints in plain notation and where nearly all real values
- * fall), computed exactly in 128-bit integers: mag = M * 2^-sh, and for
- * k = 0, 1, ... fractional digits the correctly rounded n = round(mag * 10^k)
- * is kept as soon as it lies inside the interval of reals that round to mag
- * (half-way to each neighbour; ends included when M is even, as strtod
- * rounds ties to even). That is what the printf/strtod search below finds,
- * at a few percent of its cost. Returns the digit count (0 if not found). */
+ * fall), computed exactly in 128-bit integers: mag = M * 2^-sh, and the
+ * fewest fractional digits k = 0, 1, ... for which the correctly rounded
+ * n = round(mag * 10^k) lies inside the interval of reals that round to mag
+ * (exact_digits_at). That is what the printf/strtod search below finds, at
+ * a few percent of its cost. Returns the digit count (0 if not found). */
 static size_t shortest_digits_exact(double mag, char digits[24], int *exp10)
 {
     int e2;
@@ -250,41 +332,40 @@ static size_t shortest_digits_exact(double mag, char digits[24], int *exp10)
     int sh = 53 - e2; /* mag = m * 2^-sh; 29 <= sh <= 63 in this range */
     if (sh < 1 || sh > 63)
         return 0;
-    typedef unsigned __int128 u128;
-    bool even = (m & 1) == 0;
     bool lower_closer = m == (1ULL << 52); /* the gap below a power of two is half */
-    u128 p10 = 1;
-    for (int k = 0; k <= 20; k++, p10 *= 10) {
-        u128 scaled = (u128)m * p10; /* mag * 10^k * 2^sh */
-        u128 n = scaled >> sh;
-        u128 rem = scaled & (((u128)1 << sh) - 1);
-        u128 half = (u128)1 << (sh - 1);
-        if (rem > half || (rem == half && (n & 1)))
-            n++;
-        if (n == 0)
-            continue;
-        /* upper end: (2m + 1) / 2^(sh + 1), scaled by 10^k */
-        u128 hi = ((u128)(2 * m + 1) * p10);
-        u128 hi_q = hi >> (sh + 1);
-        bool hi_exact = (hi & (((u128)1 << (sh + 1)) - 1)) == 0;
-        bool ok_hi = n < hi_q || (n == hi_q && (!hi_exact || even));
-        /* lower end: (2m - 1) / 2^(sh + 1), or (4m - 1) / 2^(sh + 2) */
-        int lo_sh = lower_closer ? sh + 2 : sh + 1;
-        u128 lo = (u128)(lower_closer ? 4 * m - 1 : 2 * m - 1) * p10;
-        u128 lo_q = lo >> lo_sh;
-        bool lo_exact = (lo & (((u128)1 << lo_sh) - 1)) == 0;
-        bool ok_lo = n > lo_q || (n == lo_q && lo_exact && even);
-        if (!ok_hi || !ok_lo)
-            continue;
-        if (n >= (u128)100000000000000000ULL) /* more than 17 digits: cannot be shortest */
-            return 0;
-        char tmp[24];
-        size_t len = format_uint((uint64_t)n, tmp + sizeof tmp);
-        memcpy(digits, tmp + sizeof tmp - len, len);
-        *exp10 = (int)len - 1 - k;
-        return len;
+    int k = -1;
+    ak_u128 n = 0;
+    if (lower_closer) {
+        for (int i = 0; i <= 20 && k < 0; i++)
+            if ((n = exact_digits_at(m, sh, lower_closer, i)) != 0)
+                k = i;
+    } else {
+        /* The interval is symmetric around mag, so once some k has a
+         * decimal inside it every larger k has one too (10n): a binary
+         * search finds the fewest digits in 5 tries instead of up to 17
+         * (full-precision values need 15..17 significant digits). */
+        int lo = 0, hi = 21; /* the answer lies in [lo, hi); 21: none */
+        while (lo < hi) {
+            int mid = (lo + hi) / 2;
+            if (exact_digits_at(m, sh, lower_closer, mid) != 0)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        if (lo <= 20) {
+            k = lo;
+            n = exact_digits_at(m, sh, lower_closer, k);
+        }
     }
-    return 0;
+    if (k < 0)
+        return 0;
+    if (n >= (ak_u128)100000000000000000ULL) /* more than 17 digits: cannot be shortest */
+        return 0;
+    char tmp[24];
+    size_t len = format_uint((uint64_t)n, tmp + sizeof tmp);
+    memcpy(digits, tmp + sizeof tmp - len, len);
+    *exp10 = (int)len - 1 - k;
+    return len;
 }
 
 /* The general case: every finite non-zero magnitude. */

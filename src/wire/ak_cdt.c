@@ -53,16 +53,16 @@ static ak_status_t ak_cdt_read_bytes(ak_cdt_reader_t *rd, size_t n, ak_value_t *
     const uint8_t *p = rd->data + rd->pos;
     rd->pos += n;
     if (n == 0) {
-        *value = ak_value_bytes_of(AK_VALUE_BYTES, AK_PARTICLE_BLOB, p, 0);
+        ak_value_set_bytes_of(value, AK_VALUE_BYTES, AK_PARTICLE_BLOB, p, 0);
         return AK_OK;
     }
     uint8_t prefix = p[0];
     if (prefix == AK_PARTICLE_STRING)
-        *value = ak_value_bytes_of(AK_VALUE_STRING, AK_PARTICLE_STRING, p + 1, n - 1);
+        ak_value_set_bytes_of(value, AK_VALUE_STRING, AK_PARTICLE_STRING, p + 1, n - 1);
     else if (prefix == AK_PARTICLE_GEOJSON)
-        *value = ak_value_bytes_of(AK_VALUE_GEOJSON, AK_PARTICLE_GEOJSON, p + 1, n - 1);
+        ak_value_set_bytes_of(value, AK_VALUE_GEOJSON, AK_PARTICLE_GEOJSON, p + 1, n - 1);
     else
-        *value = ak_value_bytes_of(AK_VALUE_BYTES, prefix, p + 1, n - 1);
+        ak_value_set_bytes_of(value, AK_VALUE_BYTES, prefix, p + 1, n - 1);
     return AK_OK;
 }
 
@@ -133,7 +133,7 @@ static ak_status_t ak_cdt_read_list(ak_cdt_reader_t *rd, size_t count, ak_value_
         if (st != AK_OK)
             return st;
     }
-    *value = ak_value_list(items, (uint32_t)count);
+    ak_value_set_list(value, items, (uint32_t)count);
     value->subtype = flags;
     return AK_OK;
 }
@@ -171,7 +171,7 @@ static ak_status_t ak_cdt_read_map(ak_cdt_reader_t *rd, size_t count, ak_value_t
         if (st != AK_OK)
             return st;
     }
-    *value = ak_value_map(entries, (uint32_t)count, flags);
+    ak_value_set_map(value, entries, (uint32_t)count, flags);
     return AK_OK;
 }
 
@@ -186,11 +186,11 @@ static ak_status_t ak_cdt_read_value(ak_cdt_reader_t *rd, ak_value_t *value, uns
     uint8_t m = rd->data[rd->pos++];
 
     if (m <= 0x7f) {
-        *value = ak_value_int(m);
+        ak_value_set_int(value, m);
         return AK_OK;
     }
     if (m >= 0xe0) {
-        *value = ak_value_int((int8_t)m);
+        ak_value_set_int(value, (int8_t)m);
         return AK_OK;
     }
     if (m >= 0x80 && m <= 0x8f)
@@ -203,11 +203,11 @@ static ak_status_t ak_cdt_read_value(ak_cdt_reader_t *rd, ak_value_t *value, uns
     size_t width;
     switch (m) {
     case 0xc0:
-        *value = ak_value_nil();
+        ak_value_set_nil(value);
         return AK_OK;
     case 0xc2:
     case 0xc3:
-        *value = ak_value_bool(m == 0xc3);
+        ak_value_set_bool(value, m == 0xc3);
         return AK_OK;
     case 0xc4: case 0xd9: width = 1; goto bytes;
     case 0xc5: case 0xda: width = 2; goto bytes;
@@ -222,7 +222,7 @@ static ak_status_t ak_cdt_read_value(ak_cdt_reader_t *rd, ak_value_t *value, uns
         uint32_t bits = (uint32_t)ak_cdt_read_uint(rd, 4);
         float f;
         memcpy(&f, &bits, sizeof f);
-        *value = ak_value_double(f);
+        ak_value_set_double(value, f);
         return AK_OK;
     }
     case 0xcb: {
@@ -231,7 +231,7 @@ static ak_status_t ak_cdt_read_value(ak_cdt_reader_t *rd, ak_value_t *value, uns
         uint64_t bits = ak_cdt_read_uint(rd, 8);
         double d;
         memcpy(&d, &bits, sizeof d);
-        *value = ak_value_double(d);
+        ak_value_set_double(value, d);
         return AK_OK;
     }
     case 0xcc: case 0xcd: case 0xce: case 0xcf:
@@ -239,7 +239,7 @@ static ak_status_t ak_cdt_read_value(ak_cdt_reader_t *rd, ak_value_t *value, uns
         if (ak_cdt_need(rd, width, "unsigned integer") != AK_OK)
             return AK_ERR_TRUNCATED;
         /* uint64 above INT64_MAX wraps, as Aerospike stores int64 only. */
-        *value = ak_value_int((int64_t)ak_cdt_read_uint(rd, width));
+        ak_value_set_int(value, (int64_t)ak_cdt_read_uint(rd, width));
         return AK_OK;
     case 0xd0: case 0xd1: case 0xd2: case 0xd3: {
         width = (size_t)1 << (m - 0xd0);
@@ -253,7 +253,7 @@ static ak_status_t ak_cdt_read_value(ak_cdt_reader_t *rd, ak_value_t *value, uns
         case 4: v = (int32_t)raw; break;
         default: v = (int64_t)raw; break;
         }
-        *value = ak_value_int(v);
+        ak_value_set_int(value, v);
         return AK_OK;
     }
     case 0xdc: case 0xdd:

@@ -52,7 +52,7 @@ static ak_status_t ak_particle_decode_geojson(const uint8_t *data, size_t len, s
         return ak_error_at(err, AK_ERR_TRUNCATED, base_offset + 1,
                            "geojson particle declares %zu cells (%zu bytes) but has %zu bytes",
                            ncells, cells_end, len);
-    *value = ak_value_bytes_of(AK_VALUE_GEOJSON, AK_PARTICLE_GEOJSON, data + cells_end,
+    ak_value_set_bytes_of(value, AK_VALUE_GEOJSON, AK_PARTICLE_GEOJSON, data + cells_end,
                                len - cells_end);
     return AK_OK;
 }
@@ -67,12 +67,12 @@ ak_status_t ak_particle_decode(uint8_t type, const uint8_t *data, size_t len, si
     case AK_PARTICLE_NULL:
         if ((st = ak_particle_expect_len(type, len, 0, base_offset, err)) != AK_OK)
             return st;
-        *value = ak_value_nil();
+        ak_value_set_nil(value);
         return AK_OK;
     case AK_PARTICLE_INTEGER:
         if ((st = ak_particle_expect_len(type, len, 8, base_offset, err)) != AK_OK)
             return st;
-        *value = ak_value_int((int64_t)ak_get_be64(data));
+        ak_value_set_int(value, (int64_t)ak_get_be64(data));
         return AK_OK;
     case AK_PARTICLE_FLOAT: {
         if ((st = ak_particle_expect_len(type, len, 8, base_offset, err)) != AK_OK)
@@ -80,11 +80,11 @@ ak_status_t ak_particle_decode(uint8_t type, const uint8_t *data, size_t len, si
         uint64_t bits = ak_get_be64(data);
         double d;
         memcpy(&d, &bits, sizeof d);
-        *value = ak_value_double(d);
+        ak_value_set_double(value, d);
         return AK_OK;
     }
     case AK_PARTICLE_STRING:
-        *value = ak_value_bytes_of(AK_VALUE_STRING, AK_PARTICLE_STRING, data, len);
+        ak_value_set_bytes_of(value, AK_VALUE_STRING, AK_PARTICLE_STRING, data, len);
         return AK_OK;
     case AK_PARTICLE_BLOB:
     case AK_PARTICLE_JAVA_BLOB:
@@ -93,7 +93,7 @@ ak_status_t ak_particle_decode(uint8_t type, const uint8_t *data, size_t len, si
     case AK_PARTICLE_RUBY_BLOB:
     case AK_PARTICLE_PHP_BLOB:
     case AK_PARTICLE_ERLANG_BLOB:
-        *value = ak_value_bytes_of(AK_VALUE_BYTES, type, data, len);
+        ak_value_set_bytes_of(value, AK_VALUE_BYTES, type, data, len);
         return AK_OK;
     case AK_PARTICLE_BOOL:
         if ((st = ak_particle_expect_len(type, len, 1, base_offset, err)) != AK_OK)
@@ -101,10 +101,10 @@ ak_status_t ak_particle_decode(uint8_t type, const uint8_t *data, size_t len, si
         if (data[0] > 1)
             return ak_error_at(err, AK_ERR_MALFORMED, base_offset,
                                "bool particle must be 0 or 1, not %u", data[0]);
-        *value = ak_value_bool(data[0] == 1);
+        ak_value_set_bool(value, data[0] == 1);
         return AK_OK;
     case AK_PARTICLE_HLL:
-        *value = ak_value_bytes_of(AK_VALUE_HLL, AK_PARTICLE_HLL, data, len);
+        ak_value_set_bytes_of(value, AK_VALUE_HLL, AK_PARTICLE_HLL, data, len);
         return AK_OK;
     case AK_PARTICLE_MAP:
     case AK_PARTICLE_LIST: {

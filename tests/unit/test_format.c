@@ -540,6 +540,73 @@ static void test_doubles_print_the_fewest_digits_that_read_back(void **state)
     }
 }
 
+/* The key-text cache must write exactly what escaping each time writes,
+ * for names that need escapes or replacement characters, names too long to
+ * keep, names whose text is too long to keep, and more names than slots
+ * (collisions replace entries), on first sight and on every later hit. */
+static void test_json_key_cache_writes_what_escaping_writes(void **state)
+{
+    (void)state;
+    ak_json_key_cache_t *cache = calloc(1, sizeof *cache);
+    assert_non_null(cache);
+    static const char *const fixed[] = {
+        "b0", "name", "with \"quote\"", "back\\slash", "tab\there", "ctl\x01\x1f", "caf\xc3\xa9",
+        "bad\xff\xfeutf8", "\n\n\n\n\n\n\n\n\n\n\n", /* escaped text longer than a slot */
+        "exactly-thirty-two-bytes-long-xx", "thirty-three-bytes-long-name-xxxx", "a much longer bin name than Aerospike allows, renamed by a transform",
+    };
+    char many[600][16];
+    for (int i = 0; i < 600; i++)
+        snprintf(many[i], sizeof many[i], "bin%d", i);
+    ak_buf_t got, want;
+    ak_buf_init(&got);
+    ak_buf_init(&want);
+    for (int round = 0; round < 3; round++) {
+        for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] + 600; i++) {
+            const char *name = i < sizeof fixed / sizeof fixed[0] ? fixed[i] : many[i - sizeof fixed / sizeof fixed[0]];
+            size_t len = strlen(name);
+            ak_buf_clear(&got);
+            ak_buf_clear(&want);
+            ak_buf_append(&got, "x", 1); /* keys are written after other text */
+            ak_buf_append(&want, "x", 1);
+            ak_json_key(cache, &got, name, len);
+            ak_json_string(&want, name, len);
+            ak_buf_append(&want, ":", 1);
+            if (got.len != want.len || memcmp(got.data, want.data, got.len) != 0)
+                fail_msg("round %d, name '%s': cache wrote %.*s, escaping writes %.*s", round, name, (int)got.len,
+                         (const char *)got.data, (int)want.len, (const char *)want.data);
+        }
+    }
+    /* a name that is a prefix of a cached one is its own key */
+    ak_buf_clear(&got);
+    ak_json_key(cache, &got, "name", 2);
+    assert_int_equal(got.len, 5);
+    assert_memory_equal(got.data, "\"na\":", 5);
+    ak_buf_free(&got);
+    ak_buf_free(&want);
+    free(cache);
+}
+
+/* Doubles at and around powers of two (whose lower neighbour is closer)
+ * print the shortest digits too. */
+static void test_doubles_near_powers_of_two_print_shortest(void **state)
+{
+    (void)state;
+    for (int e = -12; e <= 24; e++) {
+        double p = ldexp(1.0, e);
+        double around[] = {p, nextafter(p, 0), nextafter(p, INFINITY), p * 3, p * 1.5};
+        for (size_t i = 0; i < sizeof around / sizeof around[0]; i++) {
+            char s[32], want[24], got[24];
+            int want_exp, got_exp;
+            ak_format_double_text(around[i], s);
+            reference_shortest_digits(around[i], want, &want_exp);
+            printed_digits(s, got, &got_exp);
+            if (strcmp(want, got) != 0 || want_exp != got_exp)
+                fail_msg("%a printed as %s: digits %s e%d, shortest is %s e%d", around[i], s, got, got_exp, want,
+                         want_exp);
+        }
+    }
+}
+
 static void test_doubles_print_shortest_round_trip_as_java_does(void **state)
 {
     (void)state;
@@ -1843,6 +1910,8 @@ int main(void)
         cmocka_unit_test(test_mode_names_are_the_config_names),
         cmocka_unit_test(test_config_errors_name_the_option),
         cmocka_unit_test(test_doubles_print_shortest_round_trip_as_java_does),
+        cmocka_unit_test(test_json_key_cache_writes_what_escaping_writes),
+        cmocka_unit_test(test_doubles_near_powers_of_two_print_shortest),
         cmocka_unit_test(test_doubles_print_the_fewest_digits_that_read_back),
         cmocka_unit_test(test_integers_print_as_printf_does),
         cmocka_unit_test(test_blobs_and_strings_escape_as_json_requires),
