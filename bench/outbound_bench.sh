@@ -8,10 +8,15 @@
 #       flat-json, to the same kafka-dev: what the Kafka side alone can do.
 # Prints the three figures and the ratio of the connector to the lower ceiling.
 #
+# The three are measured ROUNDS times, alternating, and the medians are
+# compared: on a shared 2-core machine a single figure swings by a third from
+# one second to the next, and alternating gives both sides the same weather.
+#
 # Usage: bench/outbound_bench.sh [build-dir] [records]
 #   IO_THREADS=N   connector pipelines (default 1: on a 2-core machine that also
 #                  runs the load generator and kafka-dev, one pipeline does best)
 #   IN_FLIGHT=N    xdr-load notifications in flight per connection (4 connections)
+#   ROUNDS=N       rounds of the three measurements (default 3)
 # Build first: ./build.sh build   (release build/aerokafka and build/bench_produce)
 set -euo pipefail
 dir=${1:-build}
@@ -42,14 +47,10 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print(d$1)"; }
 pids+=($!)
 bootstrap=$(first_line "$tmp/kafka.out" BOOTSTRAP)
 
-# (a) xdr-load against xdr-sink
+# (a) is measured against xdr-sink
 "$ak" xdr-sink --quiet >"$tmp/sink.out" 2>"$tmp/sink.err" &
 pids+=($!)
 sink=$(first_line "$tmp/sink.out" LISTEN)
-"$ak" xdr-load --to "$sink" $load_args >"$tmp/a.json"
-
-# (b) bare librdkafka producer, same records pre-formatted
-"$dir/bench_produce" "$bootstrap" ceiling "$records" "$bins" "$value_size" >"$tmp/b.json"
 
 # the connector
 port=$(free_port)
@@ -81,21 +82,37 @@ done
 # warm-up: the producer's first metadata and idempotence handshake are not
 # part of the steady state being measured
 "$ak" xdr-load --to "127.0.0.1:$port" --records 20000 --bins $bins --value-size $value_size >/dev/null
-"$ak" xdr-load --to "127.0.0.1:$port" $load_args >"$tmp/c.json"
 
-a=$(json "['throughput']" <"$tmp/a.json")
-b=$(json "['records_per_s']" <"$tmp/b.json")
-c=$(json "['throughput']" <"$tmp/c.json")
-c50=$(json "['p50_us']" <"$tmp/c.json")
-c99=$(json "['p99_us']" <"$tmp/c.json")
-size=$(json "['avg_value_bytes']" <"$tmp/b.json")
-python3 - "$a" "$b" "$c" "$c50" "$c99" "$records" "$size" <<'PY'
-import sys
-a, b, c, c50, c99, n, size = (float(x) for x in sys.argv[1:])
-low = min(a, b)
-print(f"outbound benchmark: {int(n)} records, flat-json values of about {size:.0f} bytes, 5 bins")
-print(f"  connector  xdr-load -> outbound -> kafka-dev : {c:12,.0f} records/s  ack p50 {c50:.0f} us  p99 {c99:.0f} us")
-print(f"  ceiling a  xdr-load -> xdr-sink               : {a:12,.0f} records/s")
-print(f"  ceiling b  librdkafka -> kafka-dev            : {b:12,.0f} records/s")
-print(f"  ratio connector / lower ceiling               : {c / low:.2f}")
+rounds=${ROUNDS:-3}
+for ((r = 1; r <= rounds; r++)); do
+  # (a) xdr-load against xdr-sink
+  "$ak" xdr-load --to "$sink" $load_args >"$tmp/a$r.json"
+  # (b) bare librdkafka producer, same records pre-formatted
+  "$dir/bench_produce" "$bootstrap" ceiling "$records" "$bins" "$value_size" >"$tmp/b$r.json"
+  # the connector
+  "$ak" xdr-load --to "127.0.0.1:$port" $load_args >"$tmp/c$r.json"
+done
+
+python3 - "$tmp" "$rounds" "$records" <<'PY'
+import json, statistics, sys
+tmp, rounds, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def load(name, r):
+    with open(f"{tmp}/{name}{r}.json") as f:
+        return json.load(f)
+a = [load("a", r)["throughput"] for r in range(1, rounds + 1)]
+b = [load("b", r)["records_per_s"] for r in range(1, rounds + 1)]
+c = [load("c", r) for r in range(1, rounds + 1)]
+size = load("b", 1)["avg_value_bytes"]
+ct = [x["throughput"] for x in c]
+med = statistics.median
+am, bm, cm = med(a), med(b), med(ct)
+print(f"outbound benchmark: {n} records, flat-json values of about {size:.0f} bytes, 5 bins; "
+      f"median of {rounds} alternating rounds")
+print(f"  connector  xdr-load -> outbound -> kafka-dev : {cm:12,.0f} records/s  ack p50 "
+      f"{med(x['p50_us'] for x in c):.0f} us  p99 {med(x['p99_us'] for x in c):.0f} us")
+print(f"  ceiling a  xdr-load -> xdr-sink               : {am:12,.0f} records/s")
+print(f"  ceiling b  librdkafka -> kafka-dev            : {bm:12,.0f} records/s")
+print(f"  ratio connector / lower ceiling               : {cm / min(am, bm):.2f}")
+print("  rounds (connector / ceiling b, ratio): " +
+      ", ".join(f"{x / 1000:.0f}k / {y / 1000:.0f}k {x / min(y, z):.2f}" for x, y, z in zip(ct, b, a)))
 PY
