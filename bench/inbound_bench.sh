@@ -25,8 +25,11 @@
 #                  bench_fill refuses a topic that lost records)
 #   IN_FLIGHT=N    the ceiling's puts outstanding (default 2048)
 #   POLL_MS=N      metrics poll interval (default 10)
-#   PERF_OUT=FILE  record the connector with `perf record -g` into FILE
-#                  (then: perf report -i FILE --no-children --sort sym)
+#   ROUNDS=N       rounds of ceiling then connector (default 3); the medians
+#                  are compared (single figures swing by a third on a shared
+#                  2-core machine; alternating gives both the same weather)
+#   PERF_OUT=FILE  record the connector of the first round with `perf record
+#                  -g` into FILE (then: perf report -i FILE --no-children --sort sym)
 # Build first: ./build.sh build   (release build/aerokafka, bench_client, bench_fill)
 set -euo pipefail
 dir=${1:-build}
@@ -74,45 +77,55 @@ bootstrap=$(first_line "$tmp/kafka.out" BOOTSTRAP)
 # holding the other side's million records answers more slowly (longer hash
 # chains, a table that doubles mid-run), which would favour whichever ran
 # first.
-start_node() { # name -> sets seeds, asd_host, asd_port
+start_node() { # name -> sets node_pid, seeds, asd_host, asd_port
   "$ak" aerospike-dev --port 0 >"$tmp/$1.out" 2>"$tmp/$1.err" &
-  pids+=($!)
+  node_pid=$!
+  pids+=($node_pid)
   seeds=$(first_line "$tmp/$1.out" AEROSPIKE)
   asd_host=${seeds%%:*}
   asd_port=${seeds##*:}
+}
+# stops the last process started (the connector commits and leaves its group
+# while kafka-dev still runs)
+stop_last() {
+  local pid=${pids[${#pids[@]}-1]}
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset 'pids[${#pids[@]}-1]'
 }
 
 # CPU seconds (user + system) a process has used so far
 cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f\n", ($14 + $15) / hz}' "/proc/$1/stat"; }
 
-# the ceiling: the client alone (its CPU: the child's rusage, from python)
-start_node asd-ceiling
-ceiling_node=$!
-ceiling_node_cpu0=$(cpu_s "$ceiling_node")
-python3 - "$tmp/ceiling.cpu" "$dir/bench_client" --seeds "$seeds" --records "$records" \
-  --in-flight "${IN_FLIGHT:-2048}" --set inbound --json >"$tmp/ceiling.json" <<'PY'
+ceiling_round() { # round
+  start_node "asd-ceiling$1"
+  local node_cpu0
+  node_cpu0=$(cpu_s "$node_pid")
+  # the client's CPU: the child's rusage, from python
+  python3 - "$tmp/ceiling$1.cpu" "$dir/bench_client" --seeds "$seeds" --records "$records" \
+    --in-flight "${IN_FLIGHT:-2048}" --set inbound --json >"$tmp/ceiling$1.json" <<'PY'
 import resource, subprocess, sys
 rc = subprocess.call(sys.argv[2:])
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 open(sys.argv[1], "w").write(f"{ru.ru_utime + ru.ru_stime:.3f}\n")
 sys.exit(rc)
 PY
-ceiling_node_cpu=$(python3 -c "print($(cpu_s "$ceiling_node") - $ceiling_node_cpu0)")
-kill "$ceiling_node"
-wait "$ceiling_node" 2>/dev/null || true
-unset 'pids[${#pids[@]}-1]'
+  python3 -c "print($(cpu_s "$node_pid") - $node_cpu0)" >"$tmp/ceiling$1.node-cpu"
+  stop_last
+}
 
-# the connector, into a fresh node
-start_node asd-connector
-asd_pid=$!
-
-manage=$(free_port)
-cat >"$tmp/inbound.yml" <<YML
+connector_round() { # round
+  start_node "asd-connector$1"
+  local asd_pid=$node_pid manage
+  manage=$(free_port)
+  cat >"$tmp/inbound$1.yml" <<YML
 max-queued-records: ${MAX_QUEUED:-32768}
 processing-threads: ${THREADS:-0}
 consumer-props:
   bootstrap.servers: $bootstrap
-  group.id: inbound-bench-$$
+  group.id: inbound-bench-$$-$1
   auto.offset.reset: earliest
 aerospike:
   seeds:
@@ -136,16 +149,16 @@ logging:
   levels:
     root: ${LOG_LEVEL:-warn}
 YML
-"$ak" inbound --config "$tmp/inbound.yml" >"$tmp/inbound.out" 2>"$tmp/inbound.err" &
-inbound_pid=$!
-pids+=($inbound_pid)
-if [ -n "${PERF_OUT:-}" ]; then
-  perf record -q ${PERF_ARGS:--g} -o "$PERF_OUT" -p "$inbound_pid" 2>"$tmp/perf.err" &
-  perf_pid=$!
-fi
+  "$ak" inbound --config "$tmp/inbound$1.yml" >"$tmp/inbound$1.out" 2>"$tmp/inbound$1.err" &
+  local inbound_pid=$! perf_pid=
+  pids+=($inbound_pid)
+  if [ -n "${PERF_OUT:-}" ] && [ "$1" = 1 ]; then
+    perf record -q ${PERF_ARGS:--g} -o "$PERF_OUT" -p "$inbound_pid" 2>"$tmp/perf.err" &
+    perf_pid=$!
+  fi
 
-python3 - "http://127.0.0.1:$manage/manage/rest/v1/metrics" "$records" "$poll_ms" "$inbound_pid" \
-  "$asd_pid" "$kafka_pid" >"$tmp/connector.json" <<'PY'
+  python3 - "http://127.0.0.1:$manage/manage/rest/v1/metrics" "$records" "$poll_ms" "$inbound_pid" \
+    "$asd_pid" "$kafka_pid" >"$tmp/connector$1.json" <<'PY'
 import json, os, sys, time, urllib.request
 url, n, poll_s, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]) / 1000, int(sys.argv[4])
 watched = [pid, int(sys.argv[5]), int(sys.argv[6])]   # connector, aerospike-dev, kafka-dev
@@ -191,36 +204,54 @@ print(json.dumps({"records": n, "written": m["records-written"], "failed": m["re
                   "cpu_s": [d - i for d, i in zip(cpu_done, cpu_idle)]}))
 PY
 
-if [ -n "${PERF_OUT:-}" ]; then
-  kill -INT "$perf_pid"
-  wait "$perf_pid" || true
-fi
-written=$(json "['written']" <"$tmp/connector.json")
-[ "$written" = "$records" ] || { echo "inbound_bench: the connector wrote $written of $records records" >&2; cat "$tmp/inbound.err" >&2; exit 1; }
-a=$(json "['records_per_s']" <"$tmp/ceiling.json")
-a50=$(json "['p50_us']" <"$tmp/ceiling.json")
-a99=$(json "['p99_us']" <"$tmp/ceiling.json")
-c=$(json "['records_per_s']" <"$tmp/connector.json")
-c50=$(json "['p50_us']" <"$tmp/connector.json")
-c99=$(json "['p99_us']" <"$tmp/connector.json")
-size=$(json "['avg_value_bytes']" <"$tmp/fill.json")
-cc=$(json "['cpu_s'][0]" <"$tmp/connector.json")
-cn=$(json "['cpu_s'][1]" <"$tmp/connector.json")
-ck=$(json "['cpu_s'][2]" <"$tmp/connector.json")
-ac=$(cat "$tmp/ceiling.cpu")
-python3 - "$a" "$a50" "$a99" "$c" "$c50" "$c99" "$records" "$size" "$partitions" "${THREADS:-0}" "$poll_ms" \
-  "$cc" "$cn" "$ck" "$ac" "$ceiling_node_cpu" <<'PY'
-import sys
-a, a50, a99, c, c50, c99, n, size, parts, threads, poll, cc, cn, ck, ac, an = (float(x) for x in sys.argv[1:])
-print(f"inbound benchmark: {int(n)} JSON records of about {size:.0f} bytes, 5 fields, {int(parts)} partitions, "
-      f"processing-threads {int(threads)}{' (one per CPU)' if threads == 0 else ''}")
-print(f"  connector  kafka-dev -> inbound -> aerospike-dev : {c:12,.0f} records/s  write p50 {c50:.0f} us  p99 {c99:.0f} us")
-print(f"  ceiling    client puts -> aerospike-dev          : {a:12,.0f} records/s  put   p50 {a50:.0f} us  p99 {a99:.0f} us")
-print(f"  ratio connector / ceiling                        : {c / a:.2f}")
-print(f"  (connector time from the last poll with nothing consumed to the first with all written; "
-      f"polls every {poll:.0f} ms)")
+  if [ -n "$perf_pid" ]; then
+    kill -INT "$perf_pid"
+    wait "$perf_pid" || true
+  fi
+  local written
+  written=$(json "['written']" <"$tmp/connector$1.json")
+  [ "$written" = "$records" ] || { echo "inbound_bench: the connector wrote $written of $records records" >&2; cat "$tmp/inbound$1.err" >&2; exit 1; }
+  stop_last   # the connector
+  stop_last   # its node
+}
+
+rounds=${ROUNDS:-3}
+for ((r = 1; r <= rounds; r++)); do
+  ceiling_round "$r"
+  connector_round "$r"
+done
+
+python3 - "$tmp" "$rounds" "$records" "${THREADS:-0}" "$poll_ms" "$partitions" <<'PY'
+import json, statistics, sys
+tmp, rounds, n, threads, poll, parts = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), \
+    int(sys.argv[5]), int(sys.argv[6])
+def load(path):
+    with open(f"{tmp}/{path}") as f:
+        return json.load(f)
+def number(path):
+    with open(f"{tmp}/{path}") as f:
+        return float(f.read())
+R = range(1, rounds + 1)
+a = [load(f"ceiling{r}.json") for r in R]
+c = [load(f"connector{r}.json") for r in R]
+size = load("fill.json")["avg_value_bytes"]
+med = statistics.median
+am, cm = med(x["records_per_s"] for x in a), med(x["records_per_s"] for x in c)
 us = 1e6 / n
-print(f"  CPU per record: connector {cc * us:.2f} us + aerospike-dev {cn * us:.2f} us + kafka-dev {ck * us:.2f} us"
-      f" = {(cc + cn + ck) * us:.2f} us;  ceiling: client {ac * us:.2f} us + aerospike-dev {an * us:.2f} us"
-      f" = {(ac + an) * us:.2f} us")
+cc, cn, ck = (med(x["cpu_s"][i] for x in c) * us for i in range(3))
+ac, an = med(number(f"ceiling{r}.cpu") for r in R) * us, med(number(f"ceiling{r}.node-cpu") for r in R) * us
+print(f"inbound benchmark: {n} JSON records of about {size:.0f} bytes, 5 fields, {parts} partitions, "
+      f"processing-threads {threads}{' (one per CPU)' if threads == 0 else ''}; median of {rounds} alternating rounds")
+print(f"  connector  kafka-dev -> inbound -> aerospike-dev : {cm:12,.0f} records/s  write p50 "
+      f"{med(x['p50_us'] for x in c):.0f} us  p99 {med(x['p99_us'] for x in c):.0f} us")
+print(f"  ceiling    client puts -> aerospike-dev          : {am:12,.0f} records/s  put   p50 "
+      f"{med(x['p50_us'] for x in a):.0f} us  p99 {med(x['p99_us'] for x in a):.0f} us")
+print(f"  ratio connector / ceiling                        : {cm / am:.2f}")
+print("  rounds (connector / ceiling, ratio): " +
+      ", ".join(f"{x['records_per_s'] / 1000:.0f}k / {y['records_per_s'] / 1000:.0f}k "
+                f"{x['records_per_s'] / y['records_per_s']:.2f}" for x, y in zip(c, a)))
+print(f"  CPU per record: connector {cc:.2f} us + aerospike-dev {cn:.2f} us + kafka-dev {ck:.2f} us"
+      f" = {cc + cn + ck:.2f} us;  ceiling: client {ac:.2f} us + aerospike-dev {an:.2f} us = {ac + an:.2f} us")
+print(f"  (connector time from the last poll with nothing consumed to the first with all written; "
+      f"polls every {poll} ms)")
 PY
