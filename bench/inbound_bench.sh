@@ -153,6 +153,9 @@ YML
   local inbound_pid=$! perf_pid=
   pids+=($inbound_pid)
   if [ -n "${PERF_OUT:-}" ] && [ "$1" = 1 ]; then
+    # after the processing threads exist: perf -p follows only threads
+    # present when it attaches (the group join takes seconds anyway)
+    sleep 0.5
     perf record -q ${PERF_ARGS:--g} -o "$PERF_OUT" -p "$inbound_pid" 2>"$tmp/perf.err" &
     perf_pid=$!
   fi
