@@ -17,6 +17,7 @@
 #                  runs the load generator and kafka-dev, one pipeline does best)
 #   IN_FLIGHT=N    xdr-load notifications in flight per connection (4 connections)
 #   ROUNDS=N       rounds of the three measurements (default 3)
+#   KEEP=1         keep the working folder (configurations, logs, JSON summaries)
 # Build first: ./build.sh build   (release build/aerokafka and build/bench_produce)
 set -euo pipefail
 dir=${1:-build}
@@ -29,7 +30,11 @@ load_args="--records $records --bins $bins --value-size $value_size --connection
 [ -x "$ak" ] && [ -x "$dir/bench_produce" ] || { echo "build first: ./build.sh build" >&2; exit 1; }
 tmp=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$tmp"; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "${KEEP:-}" ]; then echo "kept $tmp" >&2; else rm -rf "$tmp"; fi
+}
 trap cleanup EXIT
 
 first_line() { # file prefix

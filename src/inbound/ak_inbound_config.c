@@ -1396,8 +1396,9 @@ static const ak_config_key_t ak_ib_top_keys[] = {
      .help = "Kafka consumer properties passed to librdkafka unchanged (a list value is "
              "comma-joined); `bootstrap.servers` is required, `group.id` defaults to "
              "`aerospike-kafka-inbound`, `enable.auto.commit` must stay false, "
-             "`key.deserializer`/`value.deserializer` are ignored with a note. A property "
-             "librdkafka refuses stops the start with its file and line."},
+             "`queued.min.messages` defaults to 1000000 (librdkafka's 100000 made the "
+             "fetcher stall), `key.deserializer`/`value.deserializer` are ignored with a note. "
+             "A property librdkafka refuses stops the start with its file and line."},
     AK_IB_ERRORS_KEYS(ak_inbound_config_t, errors),
     {.name = "service", .type = AK_CFG_SECTION, .offset = offsetof(ak_inbound_config_t, manage),
      .section = &ak_ib_service_table, .in_aerospike = true, .help = "The management API."},
