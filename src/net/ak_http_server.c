@@ -98,6 +98,7 @@ struct ak_http_conn {
     bool read_eof;          /* the client closed its side */
     bool close_after_flush; /* close once out is written */
     uint64_t linger_timer;
+    uint64_t handshake_timer; /* TLS: closes the connection if the handshake is not done in time */
 
     ak_buf_t in; /* DETECT: the first bytes; H1: input left over while paused */
     ak_buf_t out;
@@ -135,6 +136,7 @@ struct ak_http_server {
     void *ctx;
     ak_tls_ctx_t *tls;
     void (*on_tls_error)(void *ctx, const char *message);
+    uint32_t tls_handshake_timeout_ms;
     ak_http_conn_t *conns;
     size_t n_conns;
     ak_http_request_t *orphans;
@@ -359,6 +361,9 @@ static void ak_conn_close(ak_http_conn_t *conn)
     if (conn->linger_timer)
         ak_loop_timer_cancel(server->loop, conn->linger_timer);
     conn->linger_timer = 0;
+    if (conn->handshake_timer)
+        ak_loop_timer_cancel(server->loop, conn->handshake_timer);
+    conn->handshake_timer = 0;
     /* nghttp2_session_del calls no callbacks, and after it nothing reads
      * the response bodies the requests own. */
     if (conn->h2)
@@ -1171,6 +1176,10 @@ static void ak_conn_on_io(ak_loop_t *loop, ak_io_t *io, unsigned events)
     }
     if (conn->dead)
         return;
+    if (conn->handshake_timer && ak_tls_handshake_done(conn->tls)) {
+        ak_loop_timer_cancel(conn->server->loop, conn->handshake_timer);
+        conn->handshake_timer = 0;
+    }
     conn->busy = false;
     ak_conn_service(conn);
 }
@@ -1200,6 +1209,23 @@ static void ak_server_accept_pause(ak_http_server_t *server, uint64_t retry_ms)
     if (retry_ms && !server->accept_timer)
         server->accept_timer =
             ak_loop_timer(server->loop, retry_ms, ak_server_accept_timer, server);
+}
+
+static void ak_conn_handshake_timeout(ak_loop_t *loop, void *arg)
+{
+    (void)loop;
+    ak_http_conn_t *conn = arg;
+    conn->handshake_timer = 0;
+    if (conn->dead || !conn->tls || ak_tls_handshake_done(conn->tls))
+        return;
+    ak_http_server_t *server = conn->server;
+    char message[160];
+    snprintf(message, sizeof message, "TLS handshake not finished within %u ms of connecting: closed",
+             server->tls_handshake_timeout_ms);
+    ak_http_count(&server->stats.tls_failures, 1);
+    if (server->on_tls_error)
+        server->on_tls_error(server->ctx, message);
+    ak_conn_close(conn);
 }
 
 static void ak_server_on_accept(ak_loop_t *loop, ak_io_t *io, unsigned events)
@@ -1246,6 +1272,9 @@ static void ak_server_on_accept(ak_loop_t *loop, ak_io_t *io, unsigned events)
             server->conns->prev = conn;
         server->conns = conn;
         server->n_conns++;
+        if (conn->tls)
+            conn->handshake_timer =
+                ak_loop_timer(loop, server->tls_handshake_timeout_ms, ak_conn_handshake_timeout, conn);
         ak_http_count(&server->stats.connections_accepted, 1);
         ak_http_count(&server->stats.connections_open, 1);
     }
@@ -1270,6 +1299,8 @@ ak_http_server_t *ak_http_server_new(ak_loop_t *loop, const ak_http_server_optio
     server->handler = handler;
     server->ctx = ctx;
     server->on_tls_error = opts->on_tls_error;
+    server->tls_handshake_timeout_ms =
+        opts->tls_handshake_timeout_ms ? opts->tls_handshake_timeout_ms : AK_TLS_HANDSHAKE_TIMEOUT_MS;
     server->max_body = opts->max_body_bytes ? opts->max_body_bytes : AK_HTTP_DEFAULT_MAX_BODY;
     server->max_connections =
         opts->max_connections ? opts->max_connections : AK_HTTP_DEFAULT_MAX_CONNECTIONS;

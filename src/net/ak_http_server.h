@@ -53,8 +53,15 @@ typedef struct ak_http_server_options {
      * fails or a peer is refused; message names the peer address and the
      * reason. The connection is closed. NULL: only counted. */
     void (*on_tls_error)(void *ctx, const char *message);
+    /* A TLS peer that has not finished its handshake this long after
+     * connecting is closed (and reported as a TLS failure), so silent
+     * connections cannot hold the server's connection slots. 0: 10 s. */
+    uint32_t tls_handshake_timeout_ms;
     bool reuse_port;         /* share the port with other loops' servers (SO_REUSEPORT) */
 } ak_http_server_options_t;
+
+/* The TLS handshake deadline of both XDR receivers unless told otherwise. */
+#define AK_TLS_HANDSHAKE_TIMEOUT_MS 10000u
 
 ak_http_server_t *ak_http_server_new(ak_loop_t *loop, const ak_http_server_options_t *opts,
                                      ak_http_handler_fn handler, void *ctx, ak_error_t *err);

@@ -52,6 +52,8 @@ typedef struct ak_outbound_tls_config {
     ak_config_strings_t allowed_peer_names; /* non-empty: mutual TLS, peer CN/SAN must match */
     ak_config_strings_t protocols;         /* TLSv1.2, TLSv1.3 (default TLSv1.2) */
     ak_config_strings_t ciphers;           /* OpenSSL cipher names; empty: OpenSSL's default */
+    uint32_t handshake_timeout_ms;         /* not a file key: 0 = AK_TLS_HANDSHAKE_TIMEOUT_MS
+                                              (10 s); embedders and tests may set it */
 } ak_outbound_tls_config_t;
 
 typedef struct ak_outbound_manage_config {

@@ -105,6 +105,7 @@ static ak_status_t ak_ob_http_listen(ak_outbound_t *ob, const ak_ob_listen_t *wh
     opts.port = where->port;
     opts.tls = tls;
     opts.on_tls_error = ak_ob_http_tls_error;
+    opts.tls_handshake_timeout_ms = ak_ob_tls_handshake_timeout_ms(ob);
     opts.reuse_port = ob->workers > 1;
     ak_http_server_t *server = ak_http_server_new(ob->loop, &opts, ak_ob_http_handler, ob, err);
     if (!server)

@@ -120,6 +120,13 @@ bool ak_ob_full(const ak_outbound_t *ob);
 void ak_ob_total_stats(const ak_outbound_t *ob, ak_outbound_stats_t *total);
 
 /* TCP receiver (ak_outbound_tcp.c) */
+/* How long a TLS peer may take to finish its handshake after connecting. */
+static inline uint32_t ak_ob_tls_handshake_timeout_ms(const ak_outbound_t *ob)
+{
+    uint32_t ms = ob->cfg->service.tls.handshake_timeout_ms;
+    return ms ? ms : AK_TLS_HANDSHAKE_TIMEOUT_MS;
+}
+
 ak_status_t ak_ob_tcp_start(ak_outbound_t *ob, const ak_ob_settings_t *settings, ak_error_t *err);
 void ak_ob_tcp_maybe_resume(ak_outbound_t *ob);
 void ak_ob_tcp_stop_listening(ak_outbound_t *ob);

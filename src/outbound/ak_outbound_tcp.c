@@ -37,6 +37,7 @@ struct ak_ob_conn {
     ak_io_t io;
     uint16_t listen_port;
     ak_tls_t *tls;    /* a TLS port's connection; NULL: plaintext */
+    uint64_t handshake_timer; /* TLS: closes the connection if the handshake is not done in time */
     ak_buf_t in;
     ak_buf_t out;
     size_t out_sent;
@@ -67,6 +68,9 @@ static void ak_ob_conn_close(ak_ob_conn_t *conn, const char *why)
     ak_outbound_t *ob = conn->ob;
     conn->closed = true;
     ak_loop_io_stop(ob->loop, &conn->io);
+    if (conn->handshake_timer)
+        ak_loop_timer_cancel(ob->loop, conn->handshake_timer);
+    conn->handshake_timer = 0;
     ak_tls_free(conn->tls);
     conn->tls = NULL;
     close(conn->io.fd);
@@ -331,12 +335,32 @@ void ak_ob_tcp_maybe_resume(ak_outbound_t *ob)
     }
 }
 
+/* A peer on a TLS port that never finishes its handshake (a port scan, a
+ * stuck client) would otherwise hold its connection until keep-alive gives
+ * up, hours later. */
+static void ak_ob_conn_handshake_timeout(ak_loop_t *loop, void *arg)
+{
+    (void)loop;
+    ak_ob_conn_t *conn = arg;
+    conn->handshake_timer = 0;
+    if (conn->closed || !conn->tls || ak_tls_handshake_done(conn->tls))
+        return;
+    ak_log(AK_LOG_WARN, "outbound",
+           "closing an XDR connection (TLS port %u): TLS handshake not finished within %u ms of connecting",
+           conn->listen_port, ak_ob_tls_handshake_timeout_ms(conn->ob));
+    ak_ob_conn_close(conn, "TLS handshake timeout");
+}
+
 static void ak_ob_conn_on_io(ak_loop_t *loop, ak_io_t *io, unsigned events)
 {
     (void)loop;
     ak_ob_conn_t *conn = io->data;
     if (conn->closed)
         return;
+    if (conn->handshake_timer && ak_tls_handshake_done(conn->tls)) {
+        ak_loop_timer_cancel(conn->ob->loop, conn->handshake_timer);
+        conn->handshake_timer = 0;
+    }
     if (conn->tls && (events & AK_IO_WRITE) && (ak_tls_wanted_events(conn->tls) & AK_IO_WRITE))
         events |= AK_IO_READ; /* a TLS read waited for the socket to take handshake bytes */
     if (events & AK_IO_WRITE) {
@@ -409,6 +433,9 @@ static void ak_ob_on_accept(ak_loop_t *loop, ak_io_t *io, unsigned events)
             ob->conns->prev = conn;
         ob->conns = conn;
         ob->stats.connections_active++;
+        if (conn->tls)
+            conn->handshake_timer =
+                ak_loop_timer(loop, ak_ob_tls_handshake_timeout_ms(ob), ak_ob_conn_handshake_timeout, conn);
     }
 }
 

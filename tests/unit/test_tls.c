@@ -13,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -131,8 +132,10 @@ static void *akt_loop_thread(void *arg)
 }
 
 /* Starts the connector with a plain and a TLS port; tls_extra is added to
- * the service.tls section. */
-static akt_outbound_t *akt_outbound_start(const char *protocol, const char *tls_extra)
+ * the service.tls section; handshake_ms (0: the default) is the TLS
+ * handshake deadline. */
+static akt_outbound_t *akt_outbound_start_deadline(const char *protocol, const char *tls_extra,
+                                                   uint32_t handshake_ms)
 {
     akt_outbound_t *fx = calloc(1, sizeof *fx);
     assert_non_null(fx);
@@ -165,6 +168,7 @@ static akt_outbound_t *akt_outbound_start(const char *protocol, const char *tls_
     fx->cfg = ak_outbound_config_load_string(yaml, (size_t)n, "tls.yml", akt_dir, &err);
     if (!fx->cfg)
         fail_msg("config: %s", err.message);
+    fx->cfg->service.tls.handshake_timeout_ms = handshake_ms;
     fx->loop = ak_loop_new(&err);
     assert_non_null(fx->loop);
     fx->ob = ak_outbound_new(fx->loop, fx->cfg, &err);
@@ -175,6 +179,11 @@ static akt_outbound_t *akt_outbound_start(const char *protocol, const char *tls_
     assert_int_not_equal(fx->tls_port, 0);
     assert_int_equal(pthread_create(&fx->thread, NULL, akt_loop_thread, fx), 0);
     return fx;
+}
+
+static akt_outbound_t *akt_outbound_start(const char *protocol, const char *tls_extra)
+{
+    return akt_outbound_start_deadline(protocol, tls_extra, 0);
 }
 
 static void akt_outbound_stop(akt_outbound_t *fx)
@@ -465,6 +474,69 @@ static void test_tls_http_post_over_tls_is_answered_200(void **state)
     akt_outbound_stop(fx);
 }
 
+static uint64_t akt_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* A peer that connects to a TLS port and never handshakes is closed at the
+ * deadline (a port scan must not hold a connection for hours); a peer that
+ * handshook and then stays quiet past the deadline is kept. */
+static void akt_silent_peer_is_closed_at_the_deadline(const char *protocol)
+{
+    akt_outbound_t *fx = akt_outbound_start_deadline(protocol, "", 400);
+    akt_client_t quiet;
+    assert_int_equal(akt_client_open(&quiet, fx->tls_port, "node1", NULL), 1);
+    uint64_t start = akt_now_ms();
+    int fd = akt_connect(fx->tls_port);
+    uint8_t buf[64];
+    ssize_t n;
+    do
+        n = read(fd, buf, sizeof buf);
+    while (n > 0);
+    uint64_t waited = akt_now_ms() - start;
+    assert_true(n == 0 || errno == ECONNRESET); /* closed by the connector, not our 10 s read timeout */
+    assert_true(waited >= 350 && waited < 5000);
+    close(fd);
+    /* the handshaken peer outlived the deadline and is still served */
+    usleep(200 * 1000);
+    if (strcmp(protocol, "TCP") == 0) {
+        assert_int_equal(akt_ship(&quiet, 42), 0);
+    } else {
+        ak_buf_t body, request;
+        ak_buf_init(&body);
+        ak_buf_init(&request);
+        ak_buf_append_byte(&body, 1);
+        akt_notification(&body, 42);
+        char head[256];
+        int len = snprintf(head, sizeof head,
+                           "POST / HTTP/1.1\r\nHost: xdr.test\r\nContent-Type: application/octet-stream\r\n"
+                           "Content-Length: %zu\r\n\r\n", body.len);
+        ak_buf_append(&request, head, (size_t)len);
+        ak_buf_append(&request, body.data, body.len);
+        assert_true(akt_client_send(&quiet, request.data, request.len));
+        ak_buf_free(&body);
+        ak_buf_free(&request);
+        assert_int_equal(akt_http_response(&quiet), 200);
+    }
+    akt_client_close(&quiet);
+    akt_outbound_stop(fx);
+}
+
+static void test_tls_peer_without_handshake_is_closed_at_the_deadline_tcp(void **state)
+{
+    (void)state;
+    akt_silent_peer_is_closed_at_the_deadline("TCP");
+}
+
+static void test_tls_peer_without_handshake_is_closed_at_the_deadline_http(void **state)
+{
+    (void)state;
+    akt_silent_peer_is_closed_at_the_deadline("HTTP_1_1");
+}
+
 static void test_tls_bad_files_and_options_are_named(void **state)
 {
     (void)state;
@@ -521,6 +593,8 @@ int main(void)
         cmocka_unit_test(test_tls_plaintext_on_tls_port_is_closed_and_service_goes_on),
         cmocka_unit_test(test_tls_http_post_over_tls_is_answered_200),
         cmocka_unit_test(test_tls_bad_files_and_options_are_named),
+        cmocka_unit_test(test_tls_peer_without_handshake_is_closed_at_the_deadline_tcp),
+        cmocka_unit_test(test_tls_peer_without_handshake_is_closed_at_the_deadline_http),
     };
     return cmocka_run_group_tests(tests, akt_group_setup, akt_group_teardown);
 }
