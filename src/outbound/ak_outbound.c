@@ -196,15 +196,22 @@ static void ak_ob_add_stats(ak_outbound_stats_t *into, const ak_outbound_stats_t
     ak_histogram_merge(&into->ack_latency_us, &from->ack_latency_us);
 }
 
+static void ak_ob_add_published(ak_outbound_stats_t *total, ak_outbound_t *from)
+{
+    pthread_mutex_lock(&from->published_lock);
+    ak_ob_add_stats(total, &from->published);
+    pthread_mutex_unlock(&from->published_lock);
+}
+
 void ak_ob_total_stats(const ak_outbound_t *ob, ak_outbound_stats_t *total)
 {
     *total = ob->stats;
-    for (size_t i = 0; i < ob->n_siblings; i++) {
-        ak_outbound_t *sib = ob->siblings[i];
-        pthread_mutex_lock(&sib->published_lock);
-        ak_ob_add_stats(total, &sib->published);
-        pthread_mutex_unlock(&sib->published_lock);
-    }
+    const ak_outbound_t *primary = ob->primary ? ob->primary : ob;
+    if (primary != ob)
+        ak_ob_add_published(total, ob->primary);
+    for (size_t i = 0; i < primary->n_siblings; i++)
+        if (primary->siblings[i] != ob)
+            ak_ob_add_published(total, primary->siblings[i]);
 }
 
 /* Other workers publish their counters for worker 0 to add up. */
@@ -222,8 +229,10 @@ void ak_outbound_link(ak_outbound_t *primary, ak_outbound_t *const *others, size
     primary->siblings = calloc(n ? n : 1, sizeof *primary->siblings);
     if (!primary->siblings)
         return;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         primary->siblings[i] = others[i];
+        others[i]->primary = primary;
+    }
     primary->n_siblings = n;
 }
 
@@ -317,7 +326,9 @@ ak_outbound_t *ak_outbound_new_worker(ak_loop_t *loop, const ak_outbound_config_
         goto fail;
     if (worker == 0 && ob->ticker_ms)
         ob->ticker = ak_loop_timer(loop, ob->ticker_ms, ak_ob_ticker, ob);
-    if (worker != 0)
+    /* every pipeline's counters are read by the others: worker 0's through
+     * the management port, any one's through an HTTP service port */
+    if (workers > 1)
         ob->publish_timer = ak_loop_timer(loop, 200, ak_ob_publish, ob);
     ak_ob_settings_free(&settings);
     return ob;

@@ -38,9 +38,18 @@ static void ak_ob_http_answer(ak_outbound_t *ob, ak_ob_request_t *req, int code)
     free(hr);
 }
 
+static void ak_ob_manage_handler(void *ctx, ak_http_request_t *http, const ak_http_request_info_t *info);
+
 static void ak_ob_http_handler(void *ctx, ak_http_request_t *http, const ak_http_request_info_t *info)
 {
     ak_outbound_t *ob = ctx;
+    /* Aerospike's HTTP connectors serve the management API on the service
+     * port itself (the spec's §5.1: "service port = manage port"). */
+    if (strncmp(info->path, "/manage/rest/v1", 15) == 0 && (info->path[15] == '\0' || info->path[15] == '/' ||
+                                                            info->path[15] == '?')) {
+        ak_ob_manage_handler(ob, http, info);
+        return;
+    }
     if (strcmp(info->method, "GET") == 0 || strcmp(info->method, "HEAD") == 0) {
         ak_http_respond(http, 200, "text/plain", "ok", 2); /* XDR's health check */
         return;

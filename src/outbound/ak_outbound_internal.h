@@ -105,6 +105,7 @@ struct ak_outbound {
     int worker, workers;
     struct ak_outbound **siblings; /* worker 0 only */
     size_t n_siblings;
+    struct ak_outbound *primary;   /* the other workers: worker 0 */
     pthread_mutex_t published_lock;
     ak_outbound_stats_t published;  /* a copy of stats, refreshed every 200 ms */
     uint64_t publish_timer;
@@ -115,8 +116,9 @@ bool ak_ob_process(ak_outbound_t *ob, ak_ob_request_t *req, const uint8_t *msg_b
                    uint16_t listen_port);
 void ak_ob_finish(ak_outbound_t *ob, ak_ob_request_t *req, int code);
 bool ak_ob_full(const ak_outbound_t *ob);
-/* Counters of every instance added up (worker 0's live ones, the others'
- * last published copies). */
+/* Counters of every instance added up, on any pipeline's thread: the
+ * calling pipeline's live ones, the others' last published copies (at most
+ * 200 ms old). */
 void ak_ob_total_stats(const ak_outbound_t *ob, ak_outbound_stats_t *total);
 
 /* TCP receiver (ak_outbound_tcp.c) */

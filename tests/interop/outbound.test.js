@@ -149,7 +149,7 @@ test('set overrides: typed json with bin-transforms, message-pack routed by set,
 
 for (const xdrProtocol of ['http1', 'http2']) {
   test(`legacy HTTP receiver (${xdrProtocol}) answers 200 only after Kafka has the record`, async (t) => {
-    const { kafka, client } = await stack(t, { protocol: 'HTTP_1_1', xdrProtocol });
+    const { kafka, client, port } = await stack(t, { protocol: 'HTTP_1_1', xdrProtocol });
     const key = new Aerospike.Key('test', 'demo', 'h');
     await client.put(key, { v: 'over http' }, {}, sendKey);
     await client.remove(key, sendKey);
@@ -158,6 +158,32 @@ for (const xdrProtocol of ['http1', 'http2']) {
     assert.equal(del.metadata.msg, 'delete');
     const stats = await client.infoAny('dev-stats');
     assert.match(stats, /xdr-acknowledged=2/);
+
+    // An HTTP connector also serves the management API on its service port
+    // (every pipeline's counters, whichever pipeline takes the request);
+    // any other GET is XDR's health check.
+    // (a pipeline that has not yet heard from Kafka says 503 for up to a
+    // second after the start: each answers from its own producer)
+    let health;
+    for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+      health = await fetch(`http://127.0.0.1:${port}/manage/rest/v1`);
+      if (health.status === 200) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(health.status, 200);
+    assert.equal((await health.json()).kafka, 'reachable');
+    let m;
+    for (const deadline = Date.now() + 5000; Date.now() < deadline;) {
+      m = await (await fetch(`http://127.0.0.1:${port}/manage/rest/v1/metrics`)).json();
+      if (m['requests-success'] >= 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(m['requests-success'] >= 2, JSON.stringify(m));
+    const prom = await (await fetch(`http://127.0.0.1:${port}/manage/rest/v1/prometheus`)).text();
+    assert.match(prom, /aerospike_kafka_outbound_requests\{status="success"/);
+    const check = await fetch(`http://127.0.0.1:${port}/`);
+    assert.equal(check.status, 200);
+    assert.equal(await check.text(), 'ok');
   });
 }
 
