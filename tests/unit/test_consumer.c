@@ -602,13 +602,23 @@ static void akt_revoke_waits(const char *strategy, const char *what, bool commit
      * reassign those as lost; they fall back to offset 5.) */
     int64_t committed[AKT_PARTITIONS];
     akt_committed(group, topic, committed);
+    ak_consumer_stats_t a_stats;
+    ak_consumer_stats(a->cons, &a_stats);
     int64_t floor[AKT_PARTITIONS];
     int released = 0;
     for (int p = 0; p < AKT_PARTITIONS; p++) {
         floor[p] = 5;
         if (a->first_revoke[p] && commit_lands) {
-            assert_int_equal(committed[p], AKT_PER_PARTITION);
-            floor[p] = AKT_PER_PARTITION;
+            /* The revoke committed before it released. Now and then the
+             * mock refuses even this commit (cooperative-sticky's second
+             * rebalance can begin at once: REBALANCE_IN_PROGRESS); then the
+             * refusal is counted, 5 stays, and b reads 5..9 again:
+             * duplicates, never a gap. */
+            if (committed[p] != AKT_PER_PARTITION) {
+                assert_int_equal(committed[p], 5);
+                assert_true(a_stats.commit_failures > 0);
+            }
+            floor[p] = committed[p];
         }
         assert_true(committed[p] >= 5);
         released += a->first_revoke[p];
