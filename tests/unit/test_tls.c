@@ -437,6 +437,27 @@ static int akt_http_response(akt_client_t *c)
     return status;
 }
 
+/* POSTs one notification as legacy XDR does (version byte 1 + message);
+ * returns the response status. */
+static int akt_http_post(akt_client_t *c, int64_t value)
+{
+    ak_buf_t body, request;
+    ak_buf_init(&body);
+    ak_buf_init(&request);
+    ak_buf_append_byte(&body, 1);
+    akt_notification(&body, value);
+    char head[256];
+    int n = snprintf(head, sizeof head,
+                     "POST / HTTP/1.1\r\nHost: xdr.test\r\nContent-Type: application/octet-stream\r\n"
+                     "Content-Length: %zu\r\n\r\n", body.len);
+    ak_buf_append(&request, head, (size_t)n);
+    ak_buf_append(&request, body.data, body.len);
+    bool sent = akt_client_send(c, request.data, request.len);
+    ak_buf_free(&body);
+    ak_buf_free(&request);
+    return sent ? akt_http_response(c) : -1;
+}
+
 static void test_tls_http_post_over_tls_is_answered_200(void **state)
 {
     (void)state;
@@ -444,23 +465,8 @@ static void test_tls_http_post_over_tls_is_answered_200(void **state)
     akt_client_t c;
     assert_int_equal(akt_client_open(&c, fx->tls_port, "node1", "http/1.1"), 1);
     assert_string_equal(ak_tls_alpn(c.tls), "http/1.1");
-    for (int i = 0; i < 2; i++) { /* keep-alive: two requests on one connection */
-        ak_buf_t body, request;
-        ak_buf_init(&body);
-        ak_buf_init(&request);
-        ak_buf_append_byte(&body, 1);
-        akt_notification(&body, 7 + i);
-        char head[256];
-        int n = snprintf(head, sizeof head,
-                         "POST / HTTP/1.1\r\nHost: xdr.test\r\nContent-Type: application/octet-stream\r\n"
-                         "Content-Length: %zu\r\n\r\n", body.len);
-        ak_buf_append(&request, head, (size_t)n);
-        ak_buf_append(&request, body.data, body.len);
-        assert_true(akt_client_send(&c, request.data, request.len));
-        ak_buf_free(&body);
-        ak_buf_free(&request);
-        assert_int_equal(akt_http_response(&c), 200);
-    }
+    for (int i = 0; i < 2; i++) /* keep-alive: two requests on one connection */
+        assert_int_equal(akt_http_post(&c, 7 + i), 200);
     akt_client_close(&c);
     /* h2 is offered by ALPN; the intruder is refused here too. */
     assert_int_equal(akt_client_open(&c, fx->tls_port, "node1", "h2"), 1);
@@ -505,21 +511,7 @@ static void akt_silent_peer_is_closed_at_the_deadline(const char *protocol)
     if (strcmp(protocol, "TCP") == 0) {
         assert_int_equal(akt_ship(&quiet, 42), 0);
     } else {
-        ak_buf_t body, request;
-        ak_buf_init(&body);
-        ak_buf_init(&request);
-        ak_buf_append_byte(&body, 1);
-        akt_notification(&body, 42);
-        char head[256];
-        int len = snprintf(head, sizeof head,
-                           "POST / HTTP/1.1\r\nHost: xdr.test\r\nContent-Type: application/octet-stream\r\n"
-                           "Content-Length: %zu\r\n\r\n", body.len);
-        ak_buf_append(&request, head, (size_t)len);
-        ak_buf_append(&request, body.data, body.len);
-        assert_true(akt_client_send(&quiet, request.data, request.len));
-        ak_buf_free(&body);
-        ak_buf_free(&request);
-        assert_int_equal(akt_http_response(&quiet), 200);
+        assert_int_equal(akt_http_post(&quiet, 42), 200);
     }
     akt_client_close(&quiet);
     akt_outbound_stop(fx);
