@@ -48,6 +48,17 @@ static void ak_ib_leave_ahead(ak_inbound_t *ib, ak_ib_item_t *item);
 
 /* ------------------------------------------------------------ items */
 
+/* Appends item to a FIFO linked through item->next. */
+static void ak_ib_fifo_push(ak_ib_item_t **head, ak_ib_item_t **tail, ak_ib_item_t *item)
+{
+    item->next = NULL;
+    if (*tail)
+        (*tail)->next = item;
+    else
+        *head = item;
+    *tail = item;
+}
+
 static ak_ib_item_t *ak_ib_item_get(ak_inbound_t *ib)
 {
     ak_ib_item_t *item = ib->free_items;
@@ -376,12 +387,7 @@ static void ak_ib_issue(ak_inbound_t *ib, ak_ib_item_t *item)
         ak_ib_issue_now(ib, item);
         return;
     }
-    item->next = NULL;
-    if (ib->write_wait_tail)
-        ib->write_wait_tail->next = item;
-    else
-        ib->write_wait_head = item;
-    ib->write_wait_tail = item;
+    ak_ib_fifo_push(&ib->write_wait_head, &ib->write_wait_tail, item);
 }
 
 /* A write finished: hand the client the next ones that waited. */
@@ -620,12 +626,7 @@ static void ak_ib_on_message(void *ctx, const ak_consumer_msg_t *msg)
     else
         ib->order_head = item;
     ib->order_tail = item;
-    item->next = NULL;
-    if (ib->to_map_tail)
-        ib->to_map_tail->next = item;
-    else
-        ib->to_map_head = item;
-    ib->to_map_tail = item;
+    ak_ib_fifo_push(&ib->to_map_head, &ib->to_map_tail, item);
     ak_ib_schedule_feed(ib);
 }
 

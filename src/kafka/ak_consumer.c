@@ -427,13 +427,11 @@ static void ak_consumer_drain(ak_consumer_t *cons)
      * instead discards what was fetched and re-fetches it after the resume:
      * under the quick pause/resume cycles of a busy connector that starves
      * partitions. Only a long pause (see ak_consumer_pause) pauses them, so
-     * that polling can go on for rebalances and max.poll.interval.ms. */
-    if (ak_consumer_soft_paused(cons))
-        return;
+     * that polling can go on for rebalances and max.poll.interval.ms. A
+     * pause taken by a message handed out here stops the polling too
+     * (ak_consumer_resume drains again). */
     cons->draining = true;
     rd_kafka_message_t *rkm;
-    /* A pause taken by a message handed out here stops the polling too
-     * (ak_consumer_resume drains again). */
     while (!cons->closing && !ak_consumer_soft_paused(cons) && (rkm = rd_kafka_consumer_poll(cons->rk, 0)) != NULL)
         ak_consumer_handle(cons, rkm);
     cons->draining = false;

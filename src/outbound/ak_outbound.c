@@ -206,15 +206,16 @@ static void ak_ob_add_published(ak_outbound_stats_t *total, ak_outbound_t *from)
 void ak_ob_total_stats(const ak_outbound_t *ob, ak_outbound_stats_t *total)
 {
     *total = ob->stats;
-    const ak_outbound_t *primary = ob->primary ? ob->primary : ob;
-    if (primary != ob)
+    if (ob->primary)
         ak_ob_add_published(total, ob->primary);
+    const ak_outbound_t *primary = ob->primary ? ob->primary : ob;
     for (size_t i = 0; i < primary->n_siblings; i++)
         if (primary->siblings[i] != ob)
             ak_ob_add_published(total, primary->siblings[i]);
 }
 
-/* Other workers publish their counters for worker 0 to add up. */
+/* With several pipelines each publishes its counters for the others to add
+ * up (ak_ob_total_stats). */
 static void ak_ob_publish(ak_loop_t *loop, void *arg)
 {
     ak_outbound_t *ob = arg;
